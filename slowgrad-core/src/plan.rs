@@ -1,0 +1,347 @@
+//! Contraction plans: how an [`ExtEinsum`] is executed.
+//!
+//! A [`Plan`] splits an n-ary einsum into steps of at most two operands: first every operand
+//! with labels of its own that are summed away (or with a diagonal that is summed) is reduced on
+//! its own, then pairs are contracted, cheapest intermediate first, until one operand is left.
+//! Each step is itself an [`ExtEinsum`], so its gradient is again one (see
+//! [`ExtEinsum::gradient`]). Each step carries the label roles, the kernel class and the loop
+//! order chosen for it.
+
+use crate::ext::ExtEinsum;
+use std::fmt;
+
+/// The kind of kernel a step needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelKind {
+    /// One operand, output a permutation of its labels (possibly the identity).
+    Permute,
+    /// One operand, some labels summed away.
+    Reduce,
+    /// One operand with a repeated label (a diagonal read), possibly summed.
+    Diagonal,
+    /// The output repeats a label (diagonal write) or has labels in no input (broadcast).
+    Scatter,
+    /// Two operands, nothing summed: a broadcasting elementwise product.
+    Elementwise,
+    /// Two operands whose labels group into batch, free and contracted labels: a batched
+    /// matrix product.
+    BatchedGemm,
+    /// Anything else: a general strided loop nest.
+    LoopNest,
+}
+
+/// The role of one label in a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// In both operands and the output.
+    Batch,
+    /// In the first operand and the output only.
+    LeftFree,
+    /// In the second operand and the output only.
+    RightFree,
+    /// In both operands, summed.
+    Contracted,
+    /// In one operand only, summed.
+    Private,
+    /// In the output only (broadcast).
+    Broadcast,
+    /// In the (single) operand and the output.
+    Kept,
+}
+
+/// One executed contraction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Slots read: `0..n` are the plan's inputs, `n + i` is the result of step `i`.
+    pub operands: Vec<usize>,
+    /// The step's equation (label ids shared with the whole plan).
+    pub spec: ExtEinsum,
+    /// The kernel class.
+    pub kind: KernelKind,
+    /// Label ids in loop order, outermost first, chosen for row-major operands.
+    pub loop_order: Vec<usize>,
+}
+
+/// The execution plan of an [`ExtEinsum`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The whole equation.
+    pub equation: ExtEinsum,
+    /// Steps in execution order; the last one produces the output.
+    pub steps: Vec<Step>,
+}
+
+/// Role of label `l` in a step.
+pub fn role(spec: &ExtEinsum, l: usize) -> Role {
+    let in_out = spec.output.contains(&l);
+    let ins: Vec<bool> = spec.inputs.iter().map(|t| t.contains(&l)).collect();
+    let count = ins.iter().filter(|&&b| b).count();
+    match (count, in_out) {
+        (0, _) => Role::Broadcast,
+        (1, false) => Role::Private,
+        (_, false) => Role::Contracted,
+        (1, true) if spec.inputs.len() == 1 => Role::Kept,
+        (1, true) if ins[0] => Role::LeftFree,
+        (1, true) => Role::RightFree,
+        (_, true) => Role::Batch,
+    }
+}
+
+fn has_repeat(t: &[usize]) -> bool {
+    t.iter().enumerate().any(|(i, l)| t[..i].contains(l))
+}
+
+/// The kernel class of a step.
+pub fn classify(spec: &ExtEinsum) -> KernelKind {
+    let out_extended =
+        has_repeat(&spec.output) || spec.output.iter().any(|l| !spec.inputs.iter().any(|t| t.contains(l)));
+    if out_extended {
+        return KernelKind::Scatter;
+    }
+    let diag = spec.inputs.iter().any(|t| has_repeat(t));
+    match spec.inputs.len() {
+        1 => {
+            let t = &spec.inputs[0];
+            if diag {
+                KernelKind::Diagonal
+            } else if t.len() == spec.output.len() {
+                KernelKind::Permute
+            } else {
+                KernelKind::Reduce
+            }
+        }
+        2 if !diag => {
+            let roles: Vec<Role> = spec.used_labels().into_iter().map(|l| role(spec, l)).collect();
+            if roles.contains(&Role::Private) {
+                KernelKind::LoopNest
+            } else if roles.contains(&Role::Contracted) {
+                KernelKind::BatchedGemm
+            } else {
+                KernelKind::Elementwise
+            }
+        }
+        _ => KernelKind::LoopNest,
+    }
+}
+
+/// Loop order for row-major operands: a label is placed further in the more it indexes the
+/// last (fastest) axes of the terms; ties prefer labels of the output, so the innermost loop
+/// writes contiguously.
+pub fn loop_order(spec: &ExtEinsum) -> Vec<usize> {
+    let dist = |t: &[usize], l: usize| t.iter().rev().position(|&m| m == l);
+    let mut labels = spec.used_labels();
+    let key = |l: usize| {
+        let inner = spec
+            .inputs
+            .iter()
+            .chain(std::iter::once(&spec.output))
+            .filter_map(|t| dist(t, l))
+            .min()
+            .unwrap_or(usize::MAX);
+        let out = dist(&spec.output, l).unwrap_or(usize::MAX);
+        (inner, out)
+    };
+    labels.sort_by_key(|&l| std::cmp::Reverse(key(l)));
+    labels
+}
+
+impl Step {
+    fn new(operands: Vec<usize>, spec: ExtEinsum) -> Step {
+        let kind = classify(&spec);
+        let loop_order = loop_order(&spec);
+        Step { operands, spec, kind, loop_order }
+    }
+}
+
+impl Plan {
+    /// Plans `equation`. With label sizes (`sizes[l]`), pairs are chosen by the size of their
+    /// intermediate result; without, by its number of labels.
+    ///
+    /// ```
+    /// use slowgrad_core::{ExtEinsum, Plan, KernelKind};
+    /// let e = ExtEinsum::parse("ij,jk,kl->il", &[2, 2, 2]).unwrap();
+    /// let plan = Plan::new(&e, Some(&[8, 64, 64, 8]));
+    /// assert_eq!(plan.steps.len(), 2);
+    /// assert_eq!(plan.steps[0].spec.to_string(), "ij,jk->ik");
+    /// assert_eq!(plan.steps[1].kind, KernelKind::BatchedGemm);
+    /// ```
+    pub fn new(equation: &ExtEinsum, sizes: Option<&[usize]>) -> Plan {
+        let n = equation.inputs.len();
+        let with =
+            |inputs: Vec<Vec<usize>>, output: Vec<usize>| ExtEinsum { inputs, output, names: equation.names.clone() };
+        if n <= 1 {
+            let spec = with(equation.inputs.clone(), equation.output.clone());
+            return Plan { equation: equation.clone(), steps: vec![Step::new((0..n).collect(), spec)] };
+        }
+        // live operands: (slot, labels)
+        let mut live: Vec<(usize, Vec<usize>)> = equation.inputs.iter().cloned().enumerate().collect();
+        let mut steps = Vec::new();
+        let needed_elsewhere = |live: &[(usize, Vec<usize>)], skip: &[usize], l: usize| {
+            equation.output.contains(&l) || live.iter().any(|(s, t)| !skip.contains(s) && t.contains(&l))
+        };
+        // 1. reduce operands that have labels summed away on their own
+        for i in 0..live.len() {
+            let (slot, t) = live[i].clone();
+            let keep: Vec<usize> = dedup(t.iter().copied().filter(|&l| needed_elsewhere(&live, &[slot], l)));
+            if keep.len() < t.len()
+                && (has_repeat(&t) || keep.len() < dedup(t.iter().copied()).len())
+                && keep.len() < dedup(t.iter().copied()).len()
+            {
+                let new_slot = n + steps.len();
+                steps.push(Step::new(vec![slot], with(vec![t], keep.clone())));
+                live[i] = (new_slot, keep);
+            }
+        }
+        // 2. contract pairs until one is left
+        while live.len() > 1 {
+            let mut best: Option<(u128, usize, usize, Vec<usize>)> = None;
+            for a in 0..live.len() {
+                for b in a + 1..live.len() {
+                    let skip = [live[a].0, live[b].0];
+                    let labels = dedup(
+                        live[a].1.iter().chain(&live[b].1).copied().filter(|&l| needed_elsewhere(&live, &skip, l)),
+                    );
+                    let cost: u128 = match sizes {
+                        Some(s) => {
+                            labels.iter().map(|&l| s[l] as u128).product::<u128>()
+                                * dedup(live[a].1.iter().chain(&live[b].1).copied())
+                                    .iter()
+                                    .map(|&l| s[l] as u128)
+                                    .product::<u128>()
+                                    .max(1)
+                        }
+                        None => labels.len() as u128,
+                    };
+                    if best.as_ref().is_none_or(|bst| cost < bst.0) {
+                        best = Some((cost, a, b, labels));
+                    }
+                }
+            }
+            let (_, a, b, labels) = best.expect("at least two live operands");
+            let last = live.len() == 2;
+            let out = if last { equation.output.clone() } else { labels };
+            let new_slot = n + steps.len();
+            steps.push(Step::new(
+                vec![live[a].0, live[b].0],
+                with(vec![live[a].1.clone(), live[b].1.clone()], out.clone()),
+            ));
+            live.remove(b);
+            live[a] = (new_slot, out);
+        }
+        if steps.last().is_none_or(|s| s.spec.output != equation.output) {
+            // only reductions happened (cannot occur for n >= 2, kept for safety)
+            let (slot, t) = live.pop().expect("one live operand");
+            steps.push(Step::new(vec![slot], with(vec![t], equation.output.clone())));
+        }
+        Plan { equation: equation.clone(), steps }
+    }
+}
+
+fn dedup(it: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut v = Vec::new();
+    for l in it {
+        if !v.contains(&l) {
+            v.push(l);
+        }
+    }
+    v
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let slots: Vec<String> = self.operands.iter().map(|s| format!("#{s}")).collect();
+        let order: Vec<String> = self.loop_order.iter().map(|&l| self.spec.names[l].clone()).collect();
+        write!(f, "{} | {} | {:?} | loops {}", self.spec, slots.join(","), self.kind, order.join(","))
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.equation)?;
+        let n = self.equation.inputs.len();
+        for (i, s) in self.steps.iter().enumerate() {
+            writeln!(f, "  #{} = {}", n + i, s)?;
+        }
+        Ok(())
+    }
+}
+
+/// The plans of an equation's forward pass and of the gradient of every operand, printed by
+/// `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The forward plan.
+    pub forward: Plan,
+    /// One plan per operand's gradient.
+    pub gradients: Vec<Plan>,
+}
+
+impl Explanation {
+    /// Plans the forward and every gradient of `equation` (no sizes known).
+    pub fn new(equation: &ExtEinsum) -> Explanation {
+        let forward = Plan::new(equation, None);
+        let gradients = (0..equation.inputs.len()).map(|k| Plan::new(&equation.gradient(k), None)).collect();
+        Explanation { forward, gradients }
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "forward: {}", self.forward)?;
+        for (k, g) in self.gradients.iter().enumerate() {
+            write!(f, "grad {k}: {g}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(p: &str, ranks: &[usize]) -> Plan {
+        Plan::new(&ExtEinsum::parse(p, ranks).unwrap(), None)
+    }
+
+    #[test]
+    fn kinds() {
+        let k = |p: &str, r: &[usize]| classify(&ExtEinsum::parse(p, r).unwrap());
+        assert_eq!(k("ij->ji", &[2]), KernelKind::Permute);
+        assert_eq!(k("ij->j", &[2]), KernelKind::Reduce);
+        assert_eq!(k("ii->i", &[2]), KernelKind::Diagonal);
+        assert_eq!(k("ij,ij->ij", &[2, 2]), KernelKind::Elementwise);
+        assert_eq!(k("bij,bjk->bik", &[3, 3]), KernelKind::BatchedGemm);
+        assert_eq!(classify(&ExtEinsum::from_letters("i", "ii").unwrap()), KernelKind::Scatter);
+    }
+
+    #[test]
+    fn roles_and_loop_order() {
+        let e = ExtEinsum::parse("bij,bjk->bik", &[3, 3]).unwrap();
+        let r: Vec<Role> = (0..4).map(|l| role(&e, l)).collect();
+        assert_eq!(r, [Role::Batch, Role::LeftFree, Role::Contracted, Role::RightFree]);
+        let e = ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap();
+        assert_eq!(loop_order(&e), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn private_labels_are_reduced_first() {
+        let p = plan("ab,cd->ab", &[2, 2]);
+        assert_eq!(p.steps.len(), 2);
+        assert_eq!(p.steps[0].spec.to_string(), "cd->");
+        assert_eq!(p.steps[1].spec.to_string(), "ab,->ab");
+        // a diagonal that is kept is not pre-reduced
+        assert_eq!(plan("ii,ij->ij", &[2, 2]).steps.len(), 1);
+        // a trace is
+        assert_eq!(plan("ii,j->j", &[2, 1]).steps[0].spec.to_string(), "ii->");
+    }
+
+    #[test]
+    fn chains_are_pairwise() {
+        let p = plan("ab,bc,cd,de->ae", &[2, 2, 2, 2]);
+        assert_eq!(p.steps.len(), 3);
+        assert!(p.steps.iter().all(|s| s.operands.len() == 2));
+        assert_eq!(p.steps.last().unwrap().spec.output, p.equation.output);
+        let text = p.to_string();
+        assert!(text.starts_with("ab,bc,cd,de->ae\n"), "{text}");
+    }
+}

@@ -1,0 +1,1 @@
+//! Procedural macros of slowgrad (the `einsum!` macro lands here).
