@@ -1,1 +1,19 @@
+//! The runtime of slowgrad: [`Var`] and its tape, the runtime-parsed [`einsum`], the
+//! extended-einsum interpreter, and differentiable ops.
+//!
+//! Users depend on the `slowgrad` facade, which re-exports this crate.
+#![warn(missing_docs)]
 
+mod einsum;
+pub mod exec;
+mod float;
+pub mod ops;
+mod var;
+
+pub use einsum::{
+    apply_kernel, einsum, einsum_array, explain, ext_einsum, run_equation, run_ext, Interpreted, Kernel, Operand,
+};
+pub use float::Float;
+pub use ops::{broadcast_to, sum_to};
+pub use slowgrad_core::{EinsumError, Equation, ExtEinsum, Plan};
+pub use var::{is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var};

@@ -1,0 +1,559 @@
+//! `Var` and the tape.
+//!
+//! Every `Var` is a node: its value, and for results of recorded ops, the op's inputs and a
+//! backward function. Nodes get increasing ids as they are created, and an op's inputs always
+//! exist before its result, so sorting the nodes reachable from the output by decreasing id is a
+//! topological order: `backward` is one loop over it. Nodes hold their inputs (never their
+//! results), so there are no reference cycles, and a graph is freed when its last `Var` is
+//! dropped. After a backward pass the saved inputs of the graph are released unless
+//! [`BackwardOptions::retain_graph`] is set.
+
+use crate::Float;
+use ndarray::{Array, ArrayD, Dimension, IxDyn};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+thread_local! {
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether ops currently record on the tape (false inside [`no_grad`]).
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+/// Restores the previous grad mode when dropped.
+struct GradMode(bool);
+
+impl GradMode {
+    fn set(on: bool) -> GradMode {
+        GradMode(GRAD_ENABLED.with(|g| g.replace(on)))
+    }
+}
+
+impl Drop for GradMode {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.0));
+    }
+}
+
+/// Runs `f` without recording: every `Var` created inside is a constant.
+///
+/// ```
+/// use slowgrad::{no_grad, Var};
+/// let x = Var::new(ndarray::array![1.0, 2.0]);
+/// let y = no_grad(|| slowgrad::einsum("i->", &[&x]).unwrap());
+/// assert!(!y.requires_grad());
+/// ```
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _mode = GradMode::set(false);
+    f()
+}
+
+/// A backward function: given the upstream gradient, the op's inputs and its output, returns the
+/// gradient of every input (`None` where it is zero or not needed).
+///
+/// It runs with recording on only when the backward pass creates a graph, so writing it with
+/// differentiable ops on `Var`s makes it differentiable again.
+pub trait BackwardFn<T: Float>: 'static {
+    /// Computes the inputs' gradients.
+    fn backward(
+        &self,
+        upstream: &Var<T, IxDyn>,
+        inputs: &[Var<T, IxDyn>],
+        output: &Var<T, IxDyn>,
+    ) -> Vec<Option<Var<T, IxDyn>>>;
+}
+
+impl<T: Float, F> BackwardFn<T> for F
+where
+    F: Fn(&Var<T, IxDyn>, &[Var<T, IxDyn>], &Var<T, IxDyn>) -> Vec<Option<Var<T, IxDyn>>> + 'static,
+{
+    fn backward(
+        &self,
+        upstream: &Var<T, IxDyn>,
+        inputs: &[Var<T, IxDyn>],
+        output: &Var<T, IxDyn>,
+    ) -> Vec<Option<Var<T, IxDyn>>> {
+        self(upstream, inputs, output)
+    }
+}
+
+struct Op<T: Float> {
+    name: &'static str,
+    inputs: Vec<Rc<Node<T>>>,
+    backward: Box<dyn BackwardFn<T>>,
+}
+
+enum Origin<T: Float> {
+    /// Created by the user (`Var::new`, `Var::constant`) or under `no_grad`.
+    Leaf,
+    /// The result of a recorded op.
+    Op(Op<T>),
+    /// A recorded op whose graph was released by a backward pass.
+    Freed(&'static str),
+}
+
+pub(crate) struct Node<T: Float> {
+    id: u64,
+    value: RefCell<ArrayD<T>>,
+    requires_grad: bool,
+    grad: RefCell<Option<Var<T, IxDyn>>>,
+    origin: RefCell<Origin<T>>,
+}
+
+impl<T: Float> Node<T> {
+    fn new(value: ArrayD<T>, requires_grad: bool, origin: Origin<T>) -> Rc<Node<T>> {
+        let id = NEXT_ID.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        });
+        Rc::new(Node {
+            id,
+            value: RefCell::new(value),
+            requires_grad,
+            grad: RefCell::new(None),
+            origin: RefCell::new(origin),
+        })
+    }
+}
+
+impl<T: Float> Drop for Node<T> {
+    // Long chains (an RNN unrolled over many steps) would otherwise drop recursively.
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        if let Origin::Op(op) = std::mem::replace(self.origin.get_mut(), Origin::Leaf) {
+            stack.extend(op.inputs);
+        }
+        while let Some(rc) = stack.pop() {
+            if let Ok(mut node) = Rc::try_unwrap(rc) {
+                if let Origin::Op(op) = std::mem::replace(node.origin.get_mut(), Origin::Leaf) {
+                    stack.extend(op.inputs);
+                }
+            }
+        }
+    }
+}
+
+/// A differentiable value: an ndarray array of `T` with dimension `D`, and its place on the tape.
+///
+/// Cloning a `Var` is cheap and gives another handle to the same node.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad::Var;
+/// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+/// let w = Var::new(array![[0.5, -1.0], [2.0, 0.0]]);
+/// let z = slowgrad::einsum("ij,jk->ik", &[&x, &w]).unwrap();
+/// z.backward_with(ndarray::Array2::ones((2, 2)));
+/// assert_eq!(x.grad().unwrap(), array![[-0.5, 2.0], [-0.5, 2.0]]);
+/// ```
+pub struct Var<T: Float, D: Dimension = IxDyn> {
+    node: Rc<Node<T>>,
+    _dim: PhantomData<D>,
+}
+
+impl<T: Float, D: Dimension> Clone for Var<T, D> {
+    fn clone(&self) -> Self {
+        Var { node: self.node.clone(), _dim: PhantomData }
+    }
+}
+
+/// Options of a backward pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackwardOptions {
+    /// Keep the graph's saved values so that backward can run through it again.
+    pub retain_graph: bool,
+    /// Record the backward pass itself, so that gradients can be differentiated again
+    /// (implies `retain_graph`).
+    pub create_graph: bool,
+}
+
+/// What can go wrong in a backward pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackwardError {
+    /// `backward()` without a seed needs a single-element output.
+    NotScalar {
+        /// The output's shape.
+        shape: Vec<usize>,
+    },
+    /// The seed's shape differs from the output's.
+    SeedShape {
+        /// The output's shape.
+        expected: Vec<usize>,
+        /// The seed's shape.
+        got: Vec<usize>,
+    },
+    /// The graph was released by an earlier backward pass.
+    GraphFreed {
+        /// The op whose saved values are gone.
+        op: &'static str,
+    },
+    /// A backward function returned a gradient of the wrong shape (a bug in that op).
+    GradientShape {
+        /// The op.
+        op: &'static str,
+        /// The input's shape.
+        expected: Vec<usize>,
+        /// The gradient's shape.
+        got: Vec<usize>,
+    },
+}
+
+impl fmt::Display for BackwardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackwardError::NotScalar { shape } => write!(
+                f,
+                "backward() needs a single-element output, but the output has shape {shape:?}: use backward_with(upstream) to seed the gradient"
+            ),
+            BackwardError::SeedShape { expected, got } => {
+                write!(f, "the upstream gradient has shape {got:?} but the output has shape {expected:?}")
+            }
+            BackwardError::GraphFreed { op } => write!(
+                f,
+                "backward through `{op}` a second time: its saved values were released after the first backward; pass retain_graph to keep them"
+            ),
+            BackwardError::GradientShape { op, expected, got } => {
+                write!(f, "the backward of `{op}` returned a gradient of shape {got:?} for an input of shape {expected:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BackwardError {}
+
+impl<T: Float, D: Dimension> Var<T, D> {
+    /// A leaf that requires a gradient: `backward` accumulates into [`Var::grad`].
+    pub fn new(value: Array<T, D>) -> Var<T, D> {
+        Var::from_node(Node::new(value.into_dyn(), true, Origin::Leaf))
+    }
+
+    /// A constant: no gradient is computed for it.
+    pub fn constant(value: Array<T, D>) -> Var<T, D> {
+        Var::from_node(Node::new(value.into_dyn(), false, Origin::Leaf))
+    }
+
+    fn from_node(node: Rc<Node<T>>) -> Var<T, D> {
+        Var { node, _dim: PhantomData }
+    }
+
+    /// The forward value (a copy).
+    ///
+    /// **Panics** if the value's rank does not fit `D` (only possible after `set_value` on an
+    /// `IxDyn` handle shared with a static one).
+    #[track_caller]
+    pub fn value(&self) -> Array<T, D> {
+        self.node.value.borrow().clone().into_dimensionality::<D>().expect("value rank fits the Var's dimension")
+    }
+
+    /// Calls `f` with a borrow of the value, without copying it.
+    pub fn with_value<R>(&self, f: impl FnOnce(&ArrayD<T>) -> R) -> R {
+        f(&self.node.value.borrow())
+    }
+
+    /// The value's shape.
+    pub fn shape(&self) -> Vec<usize> {
+        self.node.value.borrow().shape().to_vec()
+    }
+
+    /// The value's number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.node.value.borrow().ndim()
+    }
+
+    /// The single element of a one-element value.
+    ///
+    /// **Panics** if the value does not have exactly one element.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        let v = self.node.value.borrow();
+        assert!(v.len() == 1, "item() needs a single-element value, got shape {:?}", v.shape());
+        *v.iter().next().expect("one element")
+    }
+
+    /// Replaces the value (used by optimisers). The shape may not change.
+    ///
+    /// **Panics** if the shape differs.
+    #[track_caller]
+    pub fn set_value(&self, value: Array<T, D>) {
+        let value = value.into_dyn();
+        let mut v = self.node.value.borrow_mut();
+        assert_eq!(v.shape(), value.shape(), "set_value may not change the shape");
+        *v = value;
+    }
+
+    /// Updates the value in place (used by optimisers).
+    pub fn update(&self, f: impl FnOnce(&mut ArrayD<T>)) {
+        let mut v = self.node.value.borrow_mut();
+        let shape = v.shape().to_vec();
+        f(&mut v);
+        assert_eq!(v.shape(), &shape[..], "update may not change the shape");
+    }
+
+    /// The accumulated gradient of a leaf (a copy), `None` before any backward pass reached it.
+    pub fn grad(&self) -> Option<Array<T, D>> {
+        self.node
+            .grad
+            .borrow()
+            .as_ref()
+            .map(|g| g.value_dyn().into_dimensionality::<D>().expect("gradient has the value's rank"))
+    }
+
+    /// The accumulated gradient as a `Var`: with `create_graph` it carries its own graph.
+    pub fn grad_var(&self) -> Option<Var<T, D>> {
+        self.node.grad.borrow().as_ref().map(|g| Var::from_node(g.node.clone()))
+    }
+
+    /// Clears the accumulated gradient.
+    pub fn zero_grad(&self) {
+        *self.node.grad.borrow_mut() = None;
+    }
+
+    /// Whether a gradient flows to this value.
+    pub fn requires_grad(&self) -> bool {
+        self.node.requires_grad
+    }
+
+    /// Whether this is a leaf (not the result of a recorded op).
+    pub fn is_leaf(&self) -> bool {
+        !matches!(*self.node.origin.borrow(), Origin::Op(_) | Origin::Freed(_))
+    }
+
+    /// A constant with the same value, cut off from the graph.
+    pub fn detach(&self) -> Var<T, D> {
+        Var::from_node(Node::new(self.node.value.borrow().clone(), false, Origin::Leaf))
+    }
+
+    /// The same node with a dynamic dimension.
+    pub fn as_dyn(&self) -> Var<T, IxDyn> {
+        Var::from_node(self.node.clone())
+    }
+
+    /// The same node with dimension `D2`.
+    ///
+    /// **Errors** (returning `None`) if the rank does not fit `D2`.
+    pub fn into_dimensionality<D2: Dimension>(self) -> Option<Var<T, D2>> {
+        match D2::NDIM {
+            Some(n) if n != self.ndim() => None,
+            _ => Some(Var::from_node(self.node)),
+        }
+    }
+
+    /// A unique id of the node (creation order).
+    pub fn id(&self) -> u64 {
+        self.node.id
+    }
+
+    pub(crate) fn borrow_value(&self) -> std::cell::Ref<'_, ArrayD<T>> {
+        self.node.value.borrow()
+    }
+
+    pub(crate) fn value_dyn(&self) -> ArrayD<T> {
+        self.node.value.borrow().clone()
+    }
+
+    /// Backward pass from a single-element output, seeded with 1.
+    ///
+    /// **Panics** if the output has more than one element (use [`Var::backward_with`]) or if
+    /// the graph was released by an earlier backward pass.
+    #[track_caller]
+    pub fn backward(&self) {
+        if let Err(e) = self.try_backward(BackwardOptions::default()) {
+            panic!("{e}");
+        }
+    }
+
+    /// Backward pass from a single-element output with options.
+    ///
+    /// **Errors** as [`Var::backward`] panics.
+    pub fn try_backward(&self, opts: BackwardOptions) -> Result<(), BackwardError> {
+        let shape = self.shape();
+        if shape.iter().product::<usize>() != 1 {
+            return Err(BackwardError::NotScalar { shape });
+        }
+        self.try_backward_with(ArrayD::from_elem(IxDyn(&shape), T::one()), opts)
+    }
+
+    /// Backward pass seeded with `upstream` = dL/d(self); gradients accumulate into the leaves.
+    ///
+    /// **Panics** if `upstream`'s shape differs from the value's, or if the graph was released.
+    #[track_caller]
+    pub fn backward_with<D2: Dimension>(&self, upstream: Array<T, D2>) {
+        if let Err(e) = self.try_backward_with(upstream, BackwardOptions::default()) {
+            panic!("{e}");
+        }
+    }
+
+    /// Backward pass with a seed and options.
+    ///
+    /// **Errors** if the seed's shape differs from the value's or the graph was released.
+    pub fn try_backward_with<D2: Dimension>(
+        &self,
+        upstream: Array<T, D2>,
+        opts: BackwardOptions,
+    ) -> Result<(), BackwardError> {
+        let expected = self.shape();
+        if upstream.shape() != &expected[..] {
+            return Err(BackwardError::SeedShape { expected, got: upstream.shape().to_vec() });
+        }
+        backward(&self.node, Var::constant(upstream.into_dyn()), opts)
+    }
+
+    /// Backward pass seeded with a `Var` (which may itself carry a graph when creating one).
+    ///
+    /// **Errors** as [`Var::try_backward_with`].
+    pub fn try_backward_with_var(&self, upstream: &Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
+        let expected = self.shape();
+        if upstream.shape() != expected {
+            return Err(BackwardError::SeedShape { expected, got: upstream.shape() });
+        }
+        backward(&self.node, upstream.clone(), opts)
+    }
+}
+
+/// Records the result of an op on the tape.
+///
+/// `value` is the forward result, `inputs` the op's operands, and `backward` computes their
+/// gradients. When no input requires a gradient, or inside [`no_grad`], the result is a constant
+/// and nothing is recorded. This is the one recording helper every op uses, and the way to add a
+/// custom op.
+///
+/// ```
+/// use ndarray::{array, IxDyn};
+/// use slowgrad::{record, Var};
+/// // y = 3x, with a hand-written backward
+/// let x = Var::new(array![1.0, 2.0]).as_dyn();
+/// let y = record("triple", x.value() * 3.0, &[x.clone()], |g: &Var<f64, IxDyn>, _: &[Var<f64, IxDyn>], _: &Var<f64, IxDyn>| {
+///     vec![Some(g * 3.0)]
+/// });
+/// y.backward_with(array![1.0, 1.0]);
+/// assert_eq!(x.grad().unwrap(), array![3.0, 3.0].into_dyn());
+/// ```
+pub fn record<T: Float>(
+    name: &'static str,
+    value: ArrayD<T>,
+    inputs: &[Var<T, IxDyn>],
+    backward: impl BackwardFn<T>,
+) -> Var<T, IxDyn> {
+    let needs = is_grad_enabled() && inputs.iter().any(|v| v.requires_grad());
+    if !needs {
+        return Var::from_node(Node::new(value, false, Origin::Leaf));
+    }
+    let op = Op { name, inputs: inputs.iter().map(|v| v.node.clone()).collect(), backward: Box::new(backward) };
+    Var::from_node(Node::new(value, true, Origin::Op(op)))
+}
+
+fn backward<T: Float>(root: &Rc<Node<T>>, seed: Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
+    if !root.requires_grad {
+        return Ok(());
+    }
+    let retain = opts.retain_graph || opts.create_graph;
+    // nodes reachable from the root that require a gradient
+    let mut nodes: Vec<Rc<Node<T>>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![root.clone()];
+    seen.insert(root.id);
+    while let Some(n) = stack.pop() {
+        if let Origin::Op(op) = &*n.origin.borrow() {
+            for p in &op.inputs {
+                if p.requires_grad && seen.insert(p.id) {
+                    stack.push(p.clone());
+                }
+            }
+        }
+        nodes.push(n);
+    }
+    nodes.sort_by_key(|n| std::cmp::Reverse(n.id));
+    let _mode = GradMode::set(opts.create_graph);
+    let mut grads: HashMap<u64, Var<T, IxDyn>> = HashMap::new();
+    grads.insert(root.id, seed);
+    for node in &nodes {
+        let Some(g) = grads.remove(&node.id) else { continue };
+        let origin = node.origin.borrow();
+        match &*origin {
+            Origin::Leaf => {
+                let mut slot = node.grad.borrow_mut();
+                *slot = Some(match slot.take() {
+                    Some(old) => &old + &g,
+                    None => g,
+                });
+            }
+            Origin::Freed(op) => return Err(BackwardError::GraphFreed { op }),
+            Origin::Op(op) => {
+                let inputs: Vec<Var<T, IxDyn>> = op.inputs.iter().map(|n| Var::from_node(n.clone())).collect();
+                let output = Var::from_node(node.clone());
+                let input_grads = op.backward.backward(&g, &inputs, &output);
+                for (inp, gi) in op.inputs.iter().zip(input_grads) {
+                    let Some(gi) = gi else { continue };
+                    if !inp.requires_grad {
+                        continue;
+                    }
+                    let expected = inp.value.borrow().shape().to_vec();
+                    if gi.shape() != expected {
+                        return Err(BackwardError::GradientShape { op: op.name, expected, got: gi.shape() });
+                    }
+                    let acc = match grads.remove(&inp.id) {
+                        Some(old) => &old + &gi,
+                        None => gi,
+                    };
+                    grads.insert(inp.id, acc);
+                }
+            }
+        }
+    }
+    if !retain {
+        for node in &nodes {
+            let mut origin = node.origin.borrow_mut();
+            if let Origin::Op(op) = &*origin {
+                let name = op.name;
+                *origin = Origin::Freed(name);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<T: Float, D: Dimension> fmt::Debug for Var<T, D> {
+    /// Prints the node and the graph below it, one node a line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut seen = std::collections::HashSet::new();
+        fn walk<T: Float>(
+            n: &Rc<Node<T>>,
+            depth: usize,
+            seen: &mut std::collections::HashSet<u64>,
+            f: &mut fmt::Formatter<'_>,
+        ) -> fmt::Result {
+            let shape = n.value.borrow().shape().to_vec();
+            let pad = "  ".repeat(depth);
+            match &*n.origin.borrow() {
+                Origin::Leaf => {
+                    writeln!(
+                        f,
+                        "{pad}#{} leaf {:?}{}",
+                        n.id,
+                        shape,
+                        if n.requires_grad { " requires_grad" } else { "" }
+                    )
+                }
+                Origin::Freed(name) => writeln!(f, "{pad}#{} {name} {:?} (graph freed)", n.id, shape),
+                Origin::Op(op) => {
+                    writeln!(f, "{pad}#{} {} {:?}", n.id, op.name, shape)?;
+                    if seen.insert(n.id) {
+                        for p in &op.inputs {
+                            walk(p, depth + 1, seen, f)?;
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        }
+        walk(&self.node, 0, &mut seen, f)
+    }
+}
