@@ -122,7 +122,7 @@ impl<T: Float, D: Dimension> Operand<T> for Var<T, D> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad::{einsum, Var};
+/// use slowgrad_runtime::{einsum, Var};
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
 /// let v = Var::new(array![1.0, -1.0]);
 /// let y = einsum("ij,j->i", &[&x, &v]).unwrap();
@@ -174,7 +174,7 @@ pub fn run_ext<T: Float>(ext: &ExtEinsum, vars: &[Var<T, IxDyn>]) -> Result<Var<
 /// ```
 /// use ndarray::array;
 /// let a = array![[1.0, 2.0], [3.0, 4.0]];
-/// let t = slowgrad::einsum_array("ii->", &[a.view().into_dyn()]).unwrap();
+/// let t = slowgrad_runtime::einsum_array("ii->", &[a.view().into_dyn()]).unwrap();
 /// assert_eq!(t.into_iter().next(), Some(5.0));
 /// ```
 pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>, EinsumError> {
@@ -201,7 +201,7 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
 /// **Errors** if the pattern is malformed or the ranks do not fit.
 ///
 /// ```
-/// let text = slowgrad::explain("ij,jk->ik", &[2, 2]).unwrap();
+/// let text = slowgrad_runtime::explain("ij,jk->ik", &[2, 2]).unwrap();
 /// assert!(text.contains("grad 0: ik,jk->ij"));
 /// ```
 pub fn explain(pattern: &str, ranks: &[usize]) -> Result<String, EinsumError> {

@@ -44,9 +44,9 @@ impl Drop for GradMode {
 /// Runs `f` without recording: every `Var` created inside is a constant.
 ///
 /// ```
-/// use slowgrad::{no_grad, Var};
+/// use slowgrad_runtime::{no_grad, Var};
 /// let x = Var::new(ndarray::array![1.0, 2.0]);
-/// let y = no_grad(|| slowgrad::einsum("i->", &[&x]).unwrap());
+/// let y = no_grad(|| slowgrad_runtime::einsum("i->", &[&x]).unwrap());
 /// assert!(!y.requires_grad());
 /// ```
 pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
@@ -146,10 +146,10 @@ impl<T: Float> Drop for Node<T> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad::Var;
+/// use slowgrad_runtime::Var;
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
 /// let w = Var::new(array![[0.5, -1.0], [2.0, 0.0]]);
-/// let z = slowgrad::einsum("ij,jk->ik", &[&x, &w]).unwrap();
+/// let z = slowgrad_runtime::einsum("ij,jk->ik", &[&x, &w]).unwrap();
 /// z.backward_with(ndarray::Array2::ones((2, 2)));
 /// assert_eq!(x.grad().unwrap(), array![[-0.5, 2.0], [-0.5, 2.0]]);
 /// ```
@@ -427,7 +427,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
 ///
 /// ```
 /// use ndarray::{array, IxDyn};
-/// use slowgrad::{record, Var};
+/// use slowgrad_runtime::{record, Var};
 /// // y = 3x, with a hand-written backward
 /// let x = Var::new(array![1.0, 2.0]).as_dyn();
 /// let y = record("triple", x.value() * 3.0, &[x.clone()], |g: &Var<f64, IxDyn>, _: &[Var<f64, IxDyn>], _: &Var<f64, IxDyn>| {

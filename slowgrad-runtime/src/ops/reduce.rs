@@ -16,7 +16,7 @@ fn labels(n: usize) -> Vec<String> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad::{sum_to, Var};
+/// use slowgrad_runtime::{sum_to, Var};
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]).as_dyn();
 /// assert_eq!(sum_to(&x, &[1, 2]).value(), array![[4.0, 6.0]].into_dyn());
 /// assert_eq!(sum_to(&x, &[2]).value(), array![4.0, 6.0].into_dyn());
