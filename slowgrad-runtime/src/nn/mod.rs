@@ -26,6 +26,7 @@ mod embedding;
 pub mod init;
 mod layer_norm;
 mod linear;
+mod reshape;
 mod sequential;
 
 pub use activation::{ReLU, Sigmoid, Tanh, GELU};
@@ -37,6 +38,7 @@ pub use embedding::Embedding;
 pub use init::manual_seed;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
+pub use reshape::{Flatten, Reshape};
 pub use sequential::Sequential;
 
 use crate::{Float, Var};
