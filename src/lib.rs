@@ -15,5 +15,7 @@ pub use slowgrad_runtime::*;
 
 /// The names most programs need.
 pub mod prelude {
-    pub use slowgrad_runtime::{einsum, no_grad, BackwardOptions, Float, Var};
+    pub use slowgrad_runtime::nn::Module;
+    pub use slowgrad_runtime::optim::{LrSchedule, Optimizer};
+    pub use slowgrad_runtime::{einsum, no_grad, seq, BackwardOptions, Float, Rng, Var};
 }

@@ -35,6 +35,16 @@ impl Dropout {
         Dropout { p, rng: RefCell::new(Rng::new(seed)), training: Cell::new(true) }
     }
 
+    /// Switches to training mode (masks are drawn).
+    pub fn train(&self) {
+        self.training.set(true);
+    }
+
+    /// Switches to evaluation mode (the identity).
+    pub fn eval(&self) {
+        self.training.set(false);
+    }
+
     /// Whether the module is in training mode.
     pub fn is_training(&self) -> bool {
         self.training.get()

@@ -65,7 +65,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// ```
     /// use ndarray::array;
     /// use slowgrad_runtime::Var;
-    /// let p = Var::new(array![[1.0, 2.0, 3.0], [-1e4, 0.0, 1e4]]).softmax(1).value();
+    /// let p = Var::new(array![[1.0f64, 2.0, 3.0], [-1e4, 0.0, 1e4]]).softmax(1).value();
     /// assert!((p.sum() - 2.0).abs() < 1e-12 && p[[1, 2]] == 1.0);
     /// ```
     #[track_caller]

@@ -109,7 +109,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use slowgrad_runtime::Var;
-    /// let y = Var::new(ndarray::array![0.0, 1.0]).gelu().value();
+    /// let y = Var::new(ndarray::array![0.0f64, 1.0]).gelu().value();
     /// assert!(y[0] == 0.0 && (y[1] - 0.8411920).abs() < 1e-6);
     /// ```
     pub fn gelu(&self) -> Var<T, D> {

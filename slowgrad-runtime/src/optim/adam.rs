@@ -108,7 +108,7 @@ adam_like!(
     /// ```
     /// use slowgrad_runtime::optim::{Adam, Optimizer};
     /// use slowgrad_runtime::Var;
-    /// let w = Var::new(ndarray::array![1.0].into_dyn());
+    /// let w = Var::new(ndarray::array![1.0f64].into_dyn());
     /// let mut opt = Adam::new(vec![w.clone()], 0.1);
     /// (&w * &w).sum().backward();
     /// opt.step();
@@ -125,7 +125,7 @@ adam_like!(
     /// ```
     /// use slowgrad_runtime::optim::{AdamW, Optimizer};
     /// use slowgrad_runtime::Var;
-    /// let w = Var::new(ndarray::array![1.0].into_dyn());
+    /// let w = Var::new(ndarray::array![1.0f64].into_dyn());
     /// let mut opt = AdamW::new(vec![w.clone()], 0.1).weight_decay(0.5);
     /// (&w * &w).sum().backward();
     /// opt.step();

@@ -5,7 +5,7 @@
 //! use ndarray::array;
 //! use slowgrad_runtime::optim::{Optimizer, SGD};
 //! use slowgrad_runtime::Var;
-//! let w = Var::new(array![1.0, -2.0].into_dyn());
+//! let w = Var::new(array![1.0f64, -2.0].into_dyn());
 //! let mut opt = SGD::new(vec![w.clone()], 0.1);
 //! for _ in 0..100 {
 //!     opt.zero_grad();
