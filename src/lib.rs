@@ -17,3 +17,8 @@ pub use slowgrad_runtime::*;
 pub mod prelude {
     pub use slowgrad_runtime::{einsum, no_grad, BackwardOptions, Float, Var};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
