@@ -12,6 +12,9 @@ use crate::var::{gradients, BackwardOptions, Var};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
 
+/// A function checked by [`gradcheck`]: inputs to one output.
+pub type Checked<'a> = dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn> + 'a;
+
 /// Step and tolerances of a gradient check.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GradcheckOptions {
@@ -80,13 +83,13 @@ fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
 
 /// `f`'s value at `xs`. The inputs are leaves that require gradients, since `f` may itself
 /// differentiate (as in `gradgradcheck`).
-fn run(f: &dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn>, xs: &[ArrayD<f64>]) -> ArrayD<f64> {
+fn run(f: &Checked, xs: &[ArrayD<f64>]) -> ArrayD<f64> {
     let vars: Vec<Var<f64, IxDyn>> = xs.iter().map(|x| Var::new(x.clone())).collect();
     f(&vars).value()
 }
 
 fn check(
-    f: &dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn>,
+    f: &Checked,
     inputs: &[ArrayD<f64>],
     opts: GradcheckOptions,
     order: &'static str,
@@ -125,7 +128,7 @@ fn check(
                 let err = (numeric - analytic).abs();
                 report.entries += 1;
                 report.max_abs_error = report.max_abs_error.max(err);
-                if !(err <= opts.atol + opts.rtol * numeric.abs()) {
+                if err.is_nan() || err > opts.atol + opts.rtol * numeric.abs() {
                     return Err(GradcheckFailure {
                         input: k,
                         input_index: unravel(j, x.shape()),
@@ -158,7 +161,7 @@ fn check(
 /// assert_eq!(report.entries, 2 * 4 * 4);
 /// ```
 pub fn gradcheck(
-    f: &dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn>,
+    f: &Checked,
     inputs: &[ArrayD<f64>],
     opts: GradcheckOptions,
 ) -> Result<GradcheckReport, GradcheckFailure> {
@@ -181,7 +184,7 @@ pub fn gradcheck(
 /// ).unwrap();
 /// ```
 pub fn gradgradcheck(
-    f: &dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn>,
+    f: &Checked,
     inputs: &[ArrayD<f64>],
     opts: GradcheckOptions,
 ) -> Result<GradcheckReport, GradcheckFailure> {

@@ -54,6 +54,19 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with recording on, even inside [`no_grad`] or a backward pass that does not create a
+/// graph: for a custom backward that differentiates a local computation of its own.
+///
+/// ```
+/// use slowgrad_runtime::{enable_grad, no_grad, Var};
+/// let y = no_grad(|| enable_grad(|| Var::new(ndarray::array![1.0]).mul_scalar(2.0)));
+/// assert!(y.requires_grad());
+/// ```
+pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _mode = GradMode::set(true);
+    f()
+}
+
 /// A backward function: given the upstream gradient, the op's inputs and its output, returns the
 /// gradient of every input (`None` where it is zero or not needed).
 ///
