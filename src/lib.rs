@@ -19,3 +19,8 @@ pub mod prelude {
     pub use slowgrad_runtime::optim::{LrSchedule, Optimizer};
     pub use slowgrad_runtime::{einsum, no_grad, seq, BackwardOptions, Float, Rng, Var};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -7,6 +7,9 @@
 mod einsum;
 pub mod exec;
 mod float;
+pub mod function;
+pub mod functional;
+pub mod gradcheck;
 pub mod loss;
 pub mod nn;
 pub mod ops;
@@ -21,4 +24,6 @@ pub use float::Float;
 pub use ops::{broadcast_to, sum_to};
 pub use rng::Rng;
 pub use slowgrad_core::{EinsumError, Equation, ExtEinsum, Plan};
-pub use var::{is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var};
+pub use var::{
+    enable_grad, gradients, is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var,
+};
