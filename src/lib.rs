@@ -11,9 +11,14 @@
 //! ```
 #![warn(missing_docs)]
 
+pub use slowgrad_macros::{einsum, try_einsum};
 pub use slowgrad_runtime::*;
+
+#[doc(hidden)]
+pub mod __private;
 
 /// The names most programs need.
 pub mod prelude {
+    pub use slowgrad_macros::{einsum, try_einsum};
     pub use slowgrad_runtime::{einsum, no_grad, BackwardOptions, Float, Var};
 }
