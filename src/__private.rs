@@ -562,15 +562,15 @@ impl<S: Data, D: Dimension> HasDim for &ArrayBase<S, D> {
 
 /// A dimension type whose rank may be `N`: `IxN` itself, and `IxDyn` (checked at run time).
 #[diagnostic::on_unimplemented(
-    message = "einsum! operand of dimension `{Self}` where its term has {N} labels",
-    label = "this operand's rank differs from its term in the pattern",
-    note = "each operand needs one axis per label of its term; use an `IxDyn` operand to check the rank at run time instead"
+    message = "einsum! operand of the wrong rank: its term has {N} labels, but its dimension is `{Self}`",
+    label = "this operand's rank differs from its term in the pattern (`IxN` is `Dim<[usize; N]>`)",
+    note = "each operand needs one axis per label of its term; an `IxDyn` operand is checked at run time instead"
 )]
 pub trait RankIs<const N: usize> {}
 
 /// A dimension type whose rank may be at least `N` (a term with `...` and `N` labels).
 #[diagnostic::on_unimplemented(
-    message = "einsum! operand of dimension `{Self}` where its term has {N} labels and `...`",
+    message = "einsum! operand of too low a rank: its term has {N} labels and `...`, but its dimension is `{Self}`",
     label = "this operand has fewer axes than its term has labels",
     note = "a term with `...` needs at least one axis per label"
 )]
@@ -579,22 +579,41 @@ pub trait RankAtLeast<const N: usize> {}
 impl<const N: usize> RankIs<N> for IxDyn {}
 impl<const N: usize> RankAtLeast<N> for IxDyn {}
 
-macro_rules! static_ranks {
-    ($($ix:ident $n:literal [$($m:literal)*])*) => {$(
-        impl RankIs<$n> for ndarray::$ix {}
-        $(impl RankAtLeast<$m> for ndarray::$ix {})*
-    )*};
-}
-
-static_ranks! {
-    Ix0 0 [0]
-    Ix1 1 [0 1]
-    Ix2 2 [0 1 2]
-    Ix3 3 [0 1 2 3]
-    Ix4 4 [0 1 2 3 4]
-    Ix5 5 [0 1 2 3 4 5]
-    Ix6 6 [0 1 2 3 4 5 6]
-}
+impl RankIs<0> for ndarray::Ix0 {}
+impl RankIs<1> for ndarray::Ix1 {}
+impl RankIs<2> for ndarray::Ix2 {}
+impl RankIs<3> for ndarray::Ix3 {}
+impl RankIs<4> for ndarray::Ix4 {}
+impl RankIs<5> for ndarray::Ix5 {}
+impl RankIs<6> for ndarray::Ix6 {}
+impl RankAtLeast<0> for ndarray::Ix0 {}
+impl RankAtLeast<0> for ndarray::Ix1 {}
+impl RankAtLeast<1> for ndarray::Ix1 {}
+impl RankAtLeast<0> for ndarray::Ix2 {}
+impl RankAtLeast<1> for ndarray::Ix2 {}
+impl RankAtLeast<2> for ndarray::Ix2 {}
+impl RankAtLeast<0> for ndarray::Ix3 {}
+impl RankAtLeast<1> for ndarray::Ix3 {}
+impl RankAtLeast<2> for ndarray::Ix3 {}
+impl RankAtLeast<3> for ndarray::Ix3 {}
+impl RankAtLeast<0> for ndarray::Ix4 {}
+impl RankAtLeast<1> for ndarray::Ix4 {}
+impl RankAtLeast<2> for ndarray::Ix4 {}
+impl RankAtLeast<3> for ndarray::Ix4 {}
+impl RankAtLeast<4> for ndarray::Ix4 {}
+impl RankAtLeast<0> for ndarray::Ix5 {}
+impl RankAtLeast<1> for ndarray::Ix5 {}
+impl RankAtLeast<2> for ndarray::Ix5 {}
+impl RankAtLeast<3> for ndarray::Ix5 {}
+impl RankAtLeast<4> for ndarray::Ix5 {}
+impl RankAtLeast<5> for ndarray::Ix5 {}
+impl RankAtLeast<0> for ndarray::Ix6 {}
+impl RankAtLeast<1> for ndarray::Ix6 {}
+impl RankAtLeast<2> for ndarray::Ix6 {}
+impl RankAtLeast<3> for ndarray::Ix6 {}
+impl RankAtLeast<4> for ndarray::Ix6 {}
+impl RankAtLeast<5> for ndarray::Ix6 {}
+impl RankAtLeast<6> for ndarray::Ix6 {}
 
 /// Compile-time check that operand `o`'s static rank is `N` (nothing at run time).
 #[inline(always)]

@@ -125,8 +125,12 @@ pub fn emit(a: &Analysis, mode: Mode) -> TokenStream {
     let names: Vec<syn::Ident> = (0..a.operands.len()).map(|i| format_ident!("__slowgrad_o{}", i)).collect();
     let exprs = &a.operands;
     let checks = a.operands.iter().zip(&names).zip(a.equation.inputs.iter().zip(&a.labels)).map(|((e, n), (t, &l))| {
+        // every token spanned at the operand (the rank literal and the binding included), so a
+        // static rank mismatch is reported there rather than at the whole invocation
         let span = e.span();
-        // spanned at the operand: a static rank mismatch is reported there
+        let mut l = proc_macro2::Literal::usize_unsuffixed(l);
+        l.set_span(span);
+        let n = syn::Ident::new(&n.to_string(), span);
         if t.has_ellipsis() {
             quote_spanned!(span=> ::slowgrad::__private::rank_at_least::<#l, _>(&#n);)
         } else {
