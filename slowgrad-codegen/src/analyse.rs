@@ -30,6 +30,16 @@ pub struct Analysis {
     pub compiled: Compiled,
 }
 
+impl fmt::Debug for Analysis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Analysis")
+            .field("pattern", &self.pattern.value())
+            .field("operands", &self.operands.len())
+            .field("compiled", &self.compiled)
+            .finish()
+    }
+}
+
 /// How a pattern is executed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Compiled {

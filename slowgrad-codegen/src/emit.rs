@@ -32,6 +32,7 @@ fn kernel_ident(i: usize) -> syn::Ident {
 }
 
 fn ids(t: &[usize]) -> TokenStream {
+    let t = t.iter().map(|&i| proc_macro2::Literal::usize_unsuffixed(i));
     quote!(&[#(#t),*])
 }
 
