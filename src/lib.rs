@@ -76,3 +76,8 @@ pub mod prelude {
     pub use slowgrad_macros::{einsum, try_einsum};
     pub use slowgrad_runtime::{einsum, no_grad, BackwardOptions, Float, Var};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

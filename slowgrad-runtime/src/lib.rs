@@ -7,6 +7,9 @@
 mod einsum;
 pub mod exec;
 mod float;
+pub mod function;
+pub mod functional;
+pub mod gradcheck;
 pub mod ops;
 mod var;
 
@@ -16,4 +19,6 @@ pub use einsum::{
 pub use float::Float;
 pub use ops::{broadcast_to, sum_to};
 pub use slowgrad_core::{EinsumError, Equation, ExtEinsum, Plan};
-pub use var::{is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var};
+pub use var::{
+    enable_grad, gradients, is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var,
+};
