@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// Number of random equations.
 const RANDOM_EQUATIONS: usize = 240;
-const SEED: u64 = 0x5EED_0F_E1_5A_u64;
+const SEED: u64 = 0x005E_ED0F_E15A;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));

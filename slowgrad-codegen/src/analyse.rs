@@ -44,7 +44,7 @@ impl fmt::Debug for Analysis {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Compiled {
     /// No `...`: all ranks known, plan and kernels made at compile time.
-    Static(StaticPlan),
+    Static(Box<StaticPlan>),
     /// With `...`: ranks known only at run time, so the runtime interpreter runs it.
     Ellipsis,
 }
@@ -105,7 +105,7 @@ pub fn analyse(inv: Invocation) -> syn::Result<Analysis> {
         Compiled::Ellipsis
     } else {
         let ext = ExtEinsum::resolve(&equation, &labels).map_err(|e| error(&pattern, e))?;
-        Compiled::Static(StaticPlan::new(ext))
+        Compiled::Static(Box::new(StaticPlan::new(ext)))
     };
     Ok(Analysis { pattern, operands, equation, labels, compiled })
 }
@@ -190,7 +190,7 @@ mod tests {
         let lit = LitStr::new(p, proc_macro2::Span::call_site());
         let ops = (0..n).map(|_| syn::parse_quote!(&x)).collect();
         match analyse(Invocation { pattern: lit, operands: ops }).unwrap().compiled {
-            Compiled::Static(s) => s,
+            Compiled::Static(s) => *s,
             Compiled::Ellipsis => panic!("static pattern expected"),
         }
     }

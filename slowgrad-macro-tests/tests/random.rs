@@ -13,7 +13,8 @@ include!(concat!(env!("OUT_DIR"), "/random_cases.rs"));
 
 #[test]
 fn the_corpus_covers_every_feature() {
-    assert!(RANDOM_EQUATIONS >= 200);
+    assert_eq!(RANDOM_PATTERNS.len(), RANDOM_EQUATIONS);
+    assert!(RANDOM_PATTERNS.len() >= 200);
     let has = |f: &dyn Fn(&str) -> bool| RANDOM_PATTERNS.iter().filter(|p| f(p)).count();
     let eq = |p: &str| slowgrad::Equation::parse(p).unwrap();
     let diag = has(&|p| eq(p).inputs.iter().any(|t| (1..t.axes.len()).any(|i| t.axes[..i].contains(&t.axes[i]))));
