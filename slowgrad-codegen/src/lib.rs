@@ -1,10 +1,11 @@
 //! Parse, analysis and code generation of slowgrad's `einsum!` macro, on `proc_macro2`, so that
 //! every stage is unit-testable; `slowgrad-macros` is a thin shell around [`expand`].
 //!
-//! Layout: [`parse`] holds the syn grammar of an invocation, [`analyse`] checks the pattern with
-//! `slowgrad_core` (the runtime's own parser) and builds the plan and the closed family of
-//! kernels, [`emit`] writes the tokens. A new compile-time diagnostic goes in `analyse` (or
-//! `parse` for syntax), with a `tests/ui/<kebab-case>.rs` + `.stderr` pair in the facade.
+//! Layout: [`parse`](mod@parse) holds the syn grammar of an invocation,
+//! [`analyse`](mod@analyse) checks the pattern with `slowgrad_core` (the runtime's own parser)
+//! and builds the plan and the closed family of kernels, [`emit`](mod@emit) writes the tokens.
+//! A new compile-time diagnostic goes in `analyse` (or `parse` for syntax), with a
+//! `tests/ui/<kebab-case>.rs` + `.stderr` pair in the facade.
 #![warn(missing_docs)]
 
 pub mod analyse;
