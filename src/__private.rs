@@ -163,6 +163,10 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
 /// Runs a generated kernel: checks the shapes (errors as the interpreter's), then the loop nest.
 ///
 /// **Errors** if the shapes do not fit the kernel's equation.
+///
+/// Never inlined: one copy per element type serves every kernel of every pattern, which keeps the
+/// code a pattern adds small (the loop depth and order come from `data`).
+#[inline(never)]
 pub fn forward<T: Float>(
     data: &KernelData,
     inputs: &[ArrayViewD<'_, T>],
@@ -422,7 +426,17 @@ fn check_static(terms: &[&str], labels: &Labels, shapes: &[&[usize]]) -> Result<
 ///
 /// **Errors** if the operands do not fit the pattern.
 pub fn run_vars<T: Float, P: PlanSpec>(vars: &[Var<T, IxDyn>]) -> Result<Var<T, IxDyn>, EinsumError> {
-    match P::COMPILED {
+    vars_with(P::COMPILED, P::Steps::get::<T>, vars)
+}
+
+/// The body of [`run_vars`], shared by all patterns (generic over `T` only, to keep the code
+/// each pattern adds small).
+fn vars_with<T: Float>(
+    compiled: &Compiled,
+    step: fn(usize) -> Box<dyn Kernel<T>>,
+    vars: &[Var<T, IxDyn>],
+) -> Result<Var<T, IxDyn>, EinsumError> {
+    match compiled {
         Compiled::Ellipsis { pattern } => run_equation(&Equation::parse(pattern)?, vars),
         Compiled::Static { terms, labels, steps } => {
             let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.shape()).collect();
@@ -431,7 +445,7 @@ pub fn run_vars<T: Float, P: PlanSpec>(vars: &[Var<T, IxDyn>]) -> Result<Var<T, 
             let mut slots: Vec<Var<T, IxDyn>> = vars.to_vec();
             for (i, ops) in steps.iter().enumerate() {
                 let args: Vec<Var<T, IxDyn>> = ops.iter().map(|&s| slots[s].clone()).collect();
-                let r = apply_kernel(P::Steps::get::<T>(i), &args, None)?;
+                let r = apply_kernel(step(i), &args, None)?;
                 slots.push(r);
             }
             slots.pop().ok_or(EinsumError::EmptyPattern)
@@ -443,7 +457,17 @@ pub fn run_vars<T: Float, P: PlanSpec>(vars: &[Var<T, IxDyn>]) -> Result<Var<T, 
 ///
 /// **Errors** if the operands do not fit the pattern.
 pub fn run_arrays<T: Float, P: PlanSpec>(views: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>, EinsumError> {
-    match P::COMPILED {
+    arrays_with(P::COMPILED, P::Steps::get::<T>, views)
+}
+
+/// The body of [`run_arrays`], shared by all patterns.
+#[inline(never)]
+fn arrays_with<T: Float>(
+    compiled: &Compiled,
+    step: fn(usize) -> Box<dyn Kernel<T>>,
+    views: &[ArrayViewD<'_, T>],
+) -> Result<ArrayD<T>, EinsumError> {
+    match compiled {
         Compiled::Ellipsis { pattern } => einsum_array(pattern, views),
         Compiled::Static { terms, labels, steps } => {
             let shapes: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
@@ -453,7 +477,7 @@ pub fn run_arrays<T: Float, P: PlanSpec>(views: &[ArrayViewD<'_, T>]) -> Result<
             for (i, ops) in steps.iter().enumerate() {
                 let args: Vec<ArrayViewD<'_, T>> =
                     ops.iter().map(|&s| if s < n { views[s].view() } else { slots[s - n].view() }).collect();
-                let r = P::Steps::get::<T>(i).forward(&args, None)?;
+                let r = step(i).forward(&args, None)?;
                 slots.push(r);
             }
             slots.pop().ok_or(EinsumError::EmptyPattern)
