@@ -109,3 +109,52 @@ fn hessian_of_quadratic_form() {
         assert_eq!(x.grad().unwrap(), want.row(i));
     }
 }
+
+#[test]
+fn strided_views_and_empty_dimensions() {
+    use ndarray::s;
+    let a = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 - 5.0);
+    let b = ndarray::Array2::from_shape_fn((5, 4), |(i, j)| (i as f64) * 0.5 - j as f64);
+    // transposed and reversed views: strides that are not row-major, some negative
+    let bt = b.t();
+    let ar = a.slice(s![..;-1, ..]);
+    let got: Array2<f64> = einsum!("ij,jk->ik", &ar, &bt);
+    assert_eq!(got, ar.dot(&bt));
+    let d: Array1<f64> = einsum!("ii->i", &a.slice(s![.., ..3;-1]));
+    assert_eq!(d, array![-3.0, 0.0, 3.0]);
+    // a dimension of size 0: sums are 0, empty results stay empty
+    let e = ndarray::Array2::<f64>::zeros((0, 4));
+    let s: Array1<f64> = einsum!("ij->j", &e);
+    assert_eq!(s, Array1::zeros(4));
+    let p: Array2<f64> = einsum!("ij,kj->ik", &e, &b);
+    assert_eq!(p.shape(), &[0, 5]);
+}
+
+#[test]
+fn f32_vars_and_generic_callers() {
+    fn gram<T: slowgrad::Float>(x: &Var<T, Ix2>) -> Var<T, Ix2> {
+        einsum!("ij,kj->ik", x, x)
+    }
+    let x = Var::new(array![[1.0f32, 2.0], [3.0, 4.0]]);
+    let g = gram(&x);
+    assert_eq!(g.value(), array![[5.0, 11.0], [11.0, 25.0]]);
+    g.backward_with(Array2::ones((2, 2)));
+    // d/dx Σ_ik x_i·x_k = 2 Σ_k x_k (per column)
+    assert_eq!(x.grad().unwrap(), array![[8.0, 12.0], [8.0, 12.0]]);
+}
+
+#[test]
+fn tape_names_the_generated_kernels() {
+    let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+    let w = Var::new(array![[1.0, 0.0], [0.0, 1.0]]);
+    let v = Var::new(array![1.0, 1.0]);
+    let y = einsum!("ij,jk,k->i", &x, &w, &v);
+    let text = format!("{y:?}");
+    // two recorded steps, each a generated kernel named by its equation
+    assert_eq!(text.lines().filter(|l| l.contains("->")).count(), 2, "{text}");
+    let plan = slowgrad::explain("ij,jk,k->i", &[2, 2, 1]).unwrap();
+    for line in text.lines().filter(|l| l.contains("->")) {
+        let eq = line.split_whitespace().nth(1).unwrap();
+        assert!(plan.contains(eq), "{eq} not in the explained plan:\n{plan}");
+    }
+}
