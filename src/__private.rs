@@ -327,10 +327,25 @@ unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T
                 }
             }
             *out += acc;
-        } else if so == 1 && s.iter().all(|&x| x == 1) {
+        } else if so == 1 && s.iter().all(|&x| x == 0 || x == 1) {
+            // contiguous output; every input either contiguous or constant along the loop: hoist
+            // the constants and run over slices, which the compiler vectorises
             let o = std::slice::from_raw_parts_mut(out, n);
-            for (i, y) in o.iter_mut().enumerate() {
-                *y += product(ins, [i as isize; N]);
+            let mut c = T::one();
+            let mut moving: [&[T]; N] = [&[]; N];
+            let mut m = 0;
+            for k in 0..N {
+                if s[k] == 0 {
+                    c *= *ins[k];
+                } else {
+                    moving[m] = std::slice::from_raw_parts(ins[k], n);
+                    m += 1;
+                }
+            }
+            match m {
+                0 => o.iter_mut().for_each(|y| *y += c),
+                1 => o.iter_mut().zip(moving[0]).for_each(|(y, &a)| *y += c * a),
+                _ => o.iter_mut().zip(moving[0]).zip(moving[N - 1]).for_each(|((y, &a), &b)| *y += c * a * b),
             }
         } else {
             for i in 0..n as isize {
