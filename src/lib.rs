@@ -26,7 +26,7 @@
 /// operands) are checked at run time with the runtime's [`EinsumError`] messages.
 ///
 /// Patterns without `...` are planned at compile time (the plan
-/// [`explain`](crate::explain) prints): each step and each of its gradients is a generated kernel.
+/// [`explain`] prints): each step and each of its gradients is a generated kernel.
 /// Patterns with `...` have ranks known only at run time, so they run through the runtime
 /// interpreter (`run_equation` / `einsum_array`) with the same semantics.
 ///
