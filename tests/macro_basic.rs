@@ -158,3 +158,22 @@ fn tape_names_the_generated_kernels() {
         assert!(plan.contains(eq), "{eq} not in the explained plan:\n{plan}");
     }
 }
+
+/// The expansion compiles under strict lints in the user's crate.
+#[forbid(unsafe_code, non_camel_case_types, non_snake_case, non_upper_case_globals)]
+#[deny(warnings, missing_docs, unused_qualifications, unused_results)]
+mod strict_lints {
+    use ndarray::array;
+    use slowgrad::{einsum, try_einsum, Var};
+
+    #[test]
+    fn expansion_is_lint_clean() {
+        let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+        let t = einsum!("ii", &x);
+        assert_eq!(t.item(), 5.0);
+        let a = array![1.0, 2.0];
+        assert!(try_einsum!("i,i->", &a, &a).is_ok());
+        let e = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 2, 2]));
+        assert_eq!(einsum!("...ii->...", &e).shape(), &[2]);
+    }
+}

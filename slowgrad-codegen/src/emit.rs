@@ -54,7 +54,6 @@ pub fn emit_kernel(i: usize, k: &KernelPlan) -> TokenStream {
     let g0 = kernel_ident(k.grads[0]);
     let g1 = kernel_ident(*k.grads.get(1).unwrap_or(&k.grads[0]));
     quote! {
-        #[allow(non_camel_case_types)]
         struct #ident;
         impl ::slowgrad::__private::Spec for #ident {
             const DATA: &'static ::slowgrad::__private::KernelData = &::slowgrad::__private::KernelData {
