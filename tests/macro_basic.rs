@@ -177,3 +177,27 @@ mod strict_lints {
         assert_eq!(einsum!("...ii->...", &e).shape(), &[2]);
     }
 }
+
+#[test]
+fn the_panic_points_at_the_callers_line() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Option<(String, u32)>>> = Arc::default();
+    let slot = seen.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.to_string().contains("size 7 in operand 0 but 9") {
+            if let Some(l) = info.location() {
+                *slot.lock().unwrap() = Some((l.file().to_string(), l.line()));
+            }
+        }
+    }));
+    let a = ndarray::Array2::<f64>::zeros((2, 7));
+    let b = ndarray::Array2::<f64>::zeros((9, 2));
+    let line = line!() + 1;
+    let r = std::panic::catch_unwind(|| einsum!("ij,jk->ik", &a, &b));
+    std::panic::set_hook(previous);
+    assert!(r.is_err());
+    let (file, at) = seen.lock().unwrap().clone().expect("the hook saw the panic");
+    assert!(file.ends_with("macro_basic.rs"), "{file}");
+    assert_eq!(at, line);
+}
