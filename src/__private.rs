@@ -504,7 +504,7 @@ fn arrays_with<T: Float>(
 #[diagnostic::on_unimplemented(
     message = "einsum! operands must be all `&Var<T, D>` or all ndarray arrays (`&Array`, `&ArrayView`), with one element type `f32` or `f64`",
     label = "these operands are `{Self}`",
-    note = "`Var` operands record a backward on the tape and give a `Var`; array operands give an `Array` (forward only): convert with `Var::new` or `Var::value` so all operands are of one kind"
+    note = "`Var` operands record a backward on the tape and give a `Var`; array operands give an `Array` (forward only): convert with `Var::new` or `Var::value` so all operands are of one kind, and with `mapv` so they share one element type"
 )]
 pub trait Operands<P: PlanSpec> {
     /// `Var<T, P::Out>` or `Array<T, P::Out>`.
@@ -531,6 +531,7 @@ fn to_out_array<T: Float, D: Dimension>(a: ArrayD<T>) -> ndarray::Array<T, D> {
 
 macro_rules! operand_tuples {
     ($(($($o:ident $d:ident $s:ident),+))+) => {$(
+        #[diagnostic::do_not_recommend]
         impl<'a, T: Float, P: PlanSpec, $($d: Dimension),+> Operands<P> for ($(&'a Var<T, $d>,)+) {
             type Output = Var<T, P::Out>;
             #[allow(non_snake_case)]
@@ -540,6 +541,7 @@ macro_rules! operand_tuples {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl<'a, T: Float, P: PlanSpec, $($d: Dimension, $s: Data<Elem = T>),+> Operands<P>
             for ($(&'a ArrayBase<$s, $d>,)+)
         {
