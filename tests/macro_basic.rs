@@ -1,0 +1,203 @@
+//! `einsum!` and `try_einsum!` on hand-picked cases: values, gradients, higher orders, errors
+//! equal to the runtime's, both operand kinds.
+
+use ndarray::{array, Array0, Array1, Array2, ArrayD, Ix2, IxDyn};
+use slowgrad::{einsum, try_einsum, BackwardOptions, EinsumError, Var};
+
+#[test]
+fn matmul_var_and_array() {
+    let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+    let w = Var::new(array![[0.5, -1.0], [2.0, 0.0]]);
+    let z: Var<f64, Ix2> = einsum!("ij,jk->ik", &x, &w);
+    assert_eq!(z.value(), array![[4.5, -1.0], [9.5, -3.0]]);
+    z.backward_with(Array2::ones((2, 2)));
+    assert_eq!(x.grad().unwrap(), array![[-0.5, 2.0], [-0.5, 2.0]]);
+    assert_eq!(w.grad().unwrap(), array![[4.0, 4.0], [6.0, 6.0]]);
+    let a = array![[1.0, 2.0], [3.0, 4.0]];
+    let b = array![[0.5, -1.0], [2.0, 0.0]];
+    let c: Array2<f64> = einsum!("ij,jk->ik", &a, &b.view());
+    assert_eq!(c, a.dot(&b));
+    let t: Array0<f32> = einsum!("ii", &array![[1.0f32, 2.0], [3.0, 4.0]]);
+    assert_eq!(t.into_scalar(), 5.0);
+}
+
+#[test]
+fn named_and_implicit_and_scalar() {
+    let x = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+    let w = array![[1.0, 0.0, -1.0]];
+    let y: Array2<f64> = einsum!("batch inp, out inp -> batch out", &x, &w);
+    assert_eq!(y, array![[-2.0], [-2.0]]);
+    let s = ndarray::arr0(2.0);
+    let v: Array1<f64> = einsum!("i,->i", &array![1.0, 2.0], &s);
+    assert_eq!(v, array![2.0, 4.0]);
+}
+
+#[test]
+fn ellipsis_runs_through_the_interpreter() {
+    let a = Var::new(ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |d| (d[0] + d[1] * d[2]) as f64));
+    let b = Var::new(ArrayD::from_shape_fn(IxDyn(&[4, 2]), |d| (d[0] as f64) - d[1] as f64));
+    let c = einsum!("...ij,jk->...ik", &a, &b);
+    let r = slowgrad::einsum("...ij,jk->...ik", &[&a, &b]).unwrap();
+    assert_eq!(c.value(), r.value());
+    assert_eq!(c.shape(), vec![2, 3, 2]);
+}
+
+#[test]
+fn errors_are_the_runtimes() {
+    let x = Var::new(ArrayD::<f64>::zeros(IxDyn(&[2, 3])));
+    let y = Var::new(ArrayD::<f64>::zeros(IxDyn(&[4, 5])));
+    let v = Var::new(ArrayD::<f64>::zeros(IxDyn(&[4])));
+    let m: Result<Var<f64, Ix2>, EinsumError> = try_einsum!("ij,jk->ik", &x, &y);
+    let r = slowgrad::einsum("ij,jk->ik", &[&x, &y]);
+    assert_eq!(m.unwrap_err(), r.unwrap_err());
+    let m = try_einsum!("ij,jk->ik", &x, &v).unwrap_err();
+    let r = slowgrad::einsum("ij,jk->ik", &[&x, &v]).unwrap_err();
+    assert_eq!(m, r);
+    assert_eq!(m.to_string(), "operand 1 has rank 1 but its term `jk` has 2 labels");
+    let d = Var::new(ArrayD::<f64>::zeros(IxDyn(&[2, 3])));
+    assert_eq!(try_einsum!("ii->i", &d).unwrap_err(), slowgrad::einsum("ii->i", &[&d]).unwrap_err());
+    let a = ndarray::Array2::<f64>::zeros((2, 3));
+    let b = ndarray::Array2::<f64>::zeros((4, 5));
+    let e = try_einsum!("ij,jk->ik", &a, &b).unwrap_err();
+    assert_eq!(e.to_string(), r_string());
+}
+
+fn r_string() -> String {
+    "label `j` has size 3 in operand 0 but 4 in operand 1: sizes of one label must be equal, or 1 to broadcast"
+        .to_string()
+}
+
+#[test]
+#[should_panic(expected = "label `j` has size 3 in operand 0 but 4 in operand 1")]
+fn einsum_panics_with_the_message() {
+    let a = ndarray::Array2::<f64>::zeros((2, 3));
+    let b = ndarray::Array2::<f64>::zeros((4, 5));
+    let _c = einsum!("ij,jk->ik", &a, &b);
+}
+
+#[test]
+fn third_order_derivative_through_generated_kernels() {
+    // f(x) = Σ_i x_i^3 as einsum("i,i,i->"): f''' = 6 per coordinate
+    let x = Var::new(array![1.0, -2.0, 0.5]);
+    let y = einsum!("i,i,i->", &x, &x, &x);
+    y.try_backward(BackwardOptions { create_graph: true, ..Default::default() }).unwrap();
+    let g = x.grad_var().unwrap(); // 3 x^2
+    assert_eq!(g.value(), array![3.0, 12.0, 0.75]);
+    x.zero_grad();
+    let s = einsum!("i->", &g);
+    s.try_backward(BackwardOptions { create_graph: true, ..Default::default() }).unwrap();
+    let h = x.grad_var().unwrap(); // 6 x
+    assert_eq!(h.value(), array![6.0, -12.0, 3.0]);
+    x.zero_grad();
+    einsum!("i->", &h).backward();
+    assert_eq!(x.grad().unwrap(), array![6.0, 6.0, 6.0]);
+}
+
+#[test]
+fn hessian_of_quadratic_form() {
+    let a = Var::constant(array![[1.0, 2.0], [0.5, 3.0]]);
+    let x = Var::new(array![0.3, -0.7]);
+    let q = einsum!("i,ij,j->", &x, &a, &x);
+    q.try_backward(BackwardOptions { create_graph: true, ..Default::default() }).unwrap();
+    let g = x.grad_var().unwrap();
+    let want = array![[1.0, 2.0], [0.5, 3.0]];
+    let want = &want + &want.t();
+    for i in 0..2 {
+        x.zero_grad();
+        let e = Var::constant(Array1::from_shape_fn(2, |j| if i == j { 1.0 } else { 0.0 }));
+        einsum!("i,i->", &g, &e).try_backward(BackwardOptions { retain_graph: true, ..Default::default() }).unwrap();
+        assert_eq!(x.grad().unwrap(), want.row(i));
+    }
+}
+
+#[test]
+fn strided_views_and_empty_dimensions() {
+    use ndarray::s;
+    let a = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 - 5.0);
+    let b = ndarray::Array2::from_shape_fn((5, 4), |(i, j)| (i as f64) * 0.5 - j as f64);
+    // transposed and reversed views: strides that are not row-major, some negative
+    let bt = b.t();
+    let ar = a.slice(s![..;-1, ..]);
+    let got: Array2<f64> = einsum!("ij,jk->ik", &ar, &bt);
+    assert_eq!(got, ar.dot(&bt));
+    let d: Array1<f64> = einsum!("ii->i", &a.slice(s![.., ..3;-1]));
+    assert_eq!(d, array![-3.0, 0.0, 3.0]);
+    // a dimension of size 0: sums are 0, empty results stay empty
+    let e = ndarray::Array2::<f64>::zeros((0, 4));
+    let s: Array1<f64> = einsum!("ij->j", &e);
+    assert_eq!(s, Array1::zeros(4));
+    let p: Array2<f64> = einsum!("ij,kj->ik", &e, &b);
+    assert_eq!(p.shape(), &[0, 5]);
+}
+
+#[test]
+fn f32_vars_and_generic_callers() {
+    fn gram<T: slowgrad::Float>(x: &Var<T, Ix2>) -> Var<T, Ix2> {
+        einsum!("ij,kj->ik", x, x)
+    }
+    let x = Var::new(array![[1.0f32, 2.0], [3.0, 4.0]]);
+    let g = gram(&x);
+    assert_eq!(g.value(), array![[5.0, 11.0], [11.0, 25.0]]);
+    g.backward_with(Array2::ones((2, 2)));
+    // d/dx Σ_ik x_i·x_k = 2 Σ_k x_k (per column)
+    assert_eq!(x.grad().unwrap(), array![[8.0, 12.0], [8.0, 12.0]]);
+}
+
+#[test]
+fn tape_names_the_generated_kernels() {
+    let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+    let w = Var::new(array![[1.0, 0.0], [0.0, 1.0]]);
+    let v = Var::new(array![1.0, 1.0]);
+    let y = einsum!("ij,jk,k->i", &x, &w, &v);
+    let text = format!("{y:?}");
+    // two recorded steps, each a generated kernel named by its equation
+    assert_eq!(text.lines().filter(|l| l.contains("->")).count(), 2, "{text}");
+    let plan = slowgrad::explain("ij,jk,k->i", &[2, 2, 1]).unwrap();
+    for line in text.lines().filter(|l| l.contains("->")) {
+        let eq = line.split_whitespace().nth(1).unwrap();
+        assert!(plan.contains(eq), "{eq} not in the explained plan:\n{plan}");
+    }
+}
+
+/// The expansion compiles under strict lints in the user's crate.
+#[forbid(unsafe_code, non_camel_case_types, non_snake_case, non_upper_case_globals)]
+#[deny(warnings, missing_docs, unused_qualifications, unused_results)]
+mod strict_lints {
+    use ndarray::array;
+    use slowgrad::{einsum, try_einsum, Var};
+
+    #[test]
+    fn expansion_is_lint_clean() {
+        let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+        let t = einsum!("ii", &x);
+        assert_eq!(t.item(), 5.0);
+        let a = array![1.0, 2.0];
+        assert!(try_einsum!("i,i->", &a, &a).is_ok());
+        let e = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 2, 2]));
+        assert_eq!(einsum!("...ii->...", &e).shape(), &[2]);
+    }
+}
+
+#[test]
+fn the_panic_points_at_the_callers_line() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Option<(String, u32)>>> = Arc::default();
+    let slot = seen.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.to_string().contains("size 7 in operand 0 but 9") {
+            if let Some(l) = info.location() {
+                *slot.lock().unwrap() = Some((l.file().to_string(), l.line()));
+            }
+        }
+    }));
+    let a = ndarray::Array2::<f64>::zeros((2, 7));
+    let b = ndarray::Array2::<f64>::zeros((9, 2));
+    let line = line!() + 1;
+    let r = std::panic::catch_unwind(|| einsum!("ij,jk->ik", &a, &b));
+    std::panic::set_hook(previous);
+    assert!(r.is_err());
+    let (file, at) = seen.lock().unwrap().clone().expect("the hook saw the panic");
+    assert!(file.ends_with("macro_basic.rs"), "{file}");
+    assert_eq!(at, line);
+}

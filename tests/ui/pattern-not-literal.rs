@@ -1,0 +1,8 @@
+use ndarray::array;
+use slowgrad::einsum;
+
+fn main() {
+    let a = array![[1.0, 2.0], [3.0, 4.0]];
+    let pattern = "ij->ji";
+    let _t = einsum!(pattern, &a);
+}
