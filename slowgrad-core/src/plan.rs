@@ -266,21 +266,26 @@ impl fmt::Display for Plan {
     }
 }
 
-/// The plans of an equation's forward pass and of the gradient of every operand, printed by
-/// `explain`.
+/// What an equation runs as, printed by `explain`: the forward plan, and for every step of it
+/// the gradient equation of each of its operands, which the backward pass runs step by step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     /// The forward plan.
     pub forward: Plan,
-    /// One plan per operand's gradient.
-    pub gradients: Vec<Plan>,
+    /// For each forward step, one gradient step per operand of that step (reading the upstream
+    /// gradient and the step's other operands).
+    pub gradients: Vec<Vec<Step>>,
 }
 
 impl Explanation {
-    /// Plans the forward and every gradient of `equation` (no sizes known).
+    /// Plans the forward of `equation` (no sizes known) and derives each step's gradients.
     pub fn new(equation: &ExtEinsum) -> Explanation {
         let forward = Plan::new(equation, None);
-        let gradients = (0..equation.inputs.len()).map(|k| Plan::new(&equation.gradient(k), None)).collect();
+        let gradients = forward
+            .steps
+            .iter()
+            .map(|s| (0..s.operands.len()).map(|k| Step::new(s.operands.clone(), s.spec.gradient(k))).collect())
+            .collect();
         Explanation { forward, gradients }
     }
 }
@@ -288,8 +293,13 @@ impl Explanation {
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "forward: {}", self.forward)?;
-        for (k, g) in self.gradients.iter().enumerate() {
-            write!(f, "grad {k}: {g}")?;
+        writeln!(f, "backward, per step, the gradient of each operand:")?;
+        let n = self.forward.equation.inputs.len();
+        for (i, (step, grads)) in self.forward.steps.iter().zip(&self.gradients).enumerate().rev() {
+            for (g, slot) in grads.iter().zip(&step.operands) {
+                let order: Vec<String> = g.loop_order.iter().map(|&l| g.spec.names[l].clone()).collect();
+                writeln!(f, "  d#{slot} from d#{}: {} | {:?} | loops {}", n + i, g.spec, g.kind, order.join(","))?;
+            }
         }
         Ok(())
     }
@@ -343,5 +353,10 @@ mod tests {
         assert_eq!(p.steps.last().unwrap().spec.output, p.equation.output);
         let text = p.to_string();
         assert!(text.starts_with("ab,bc,cd,de->ae\n"), "{text}");
+        let e = Explanation::new(&p.equation);
+        assert_eq!(e.gradients.len(), 3);
+        assert!(e.gradients.iter().all(|g| g.len() == 2));
+        let text = e.to_string();
+        assert!(text.contains("d#0 from d#4"), "{text}");
     }
 }

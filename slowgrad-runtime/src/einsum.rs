@@ -195,14 +195,15 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
     Ok(slots.pop().expect("a plan has at least one step"))
 }
 
-/// The plans a pattern compiles to, for operands of the given ranks: the forward and the
-/// gradient of every operand, with their steps, kernel classes and loop orders.
+/// What a pattern runs as, for operands of the given ranks: the forward plan (steps, kernel
+/// classes, loop orders) and, for each step, the gradient equation of each of its operands, as
+/// the backward pass runs them. `einsum!` generates one kernel for each of these equations.
 ///
 /// **Errors** if the pattern is malformed or the ranks do not fit.
 ///
 /// ```
 /// let text = slowgrad_runtime::explain("ij,jk->ik", &[2, 2]).unwrap();
-/// assert!(text.contains("grad 0: ik,jk->ij"));
+/// assert!(text.contains("d#0 from d#2: ik,jk->ij"));
 /// ```
 pub fn explain(pattern: &str, ranks: &[usize]) -> Result<String, EinsumError> {
     let ext = ExtEinsum::parse(pattern, ranks)?;
