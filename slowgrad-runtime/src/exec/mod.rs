@@ -1,0 +1,288 @@
+//! The extended-einsum executor: each step goes to the kernel class that fits it.
+//!
+//! Every operand and the output ("participants") get one stride per label: the sum of the
+//! strides of the axes that carry it, so a repeated label walks the diagonal, and 0 where an axis
+//! of size 1 is broadcast against a larger size, so the output sums back to size 1. Labels of
+//! size 1 are dropped, and labels that move every participant in step are fused into one
+//! dimension (`bhqd` with contiguous `b`, `h` becomes one batch dimension of size `b·h`). The
+//! result is a small list of dimensions, each with a size, a stride per participant and the set
+//! of participants it indexes (its role). The kernel is chosen from the step's class
+//! ([`slowgrad_core::classify`]) and these roles:
+//!
+//! - labels only in the output (broadcast, diagonal scatter of a scalar): the result is computed
+//!   once with those labels at index 0 and then copied along them;
+//! - two operands whose dimensions are batch, left-free, right-free or contracted (a batched
+//!   matrix product, forward or gradient, such as `ik,jk->ij`) go to the `gemm` crate with the
+//!   participants' own strides, no copies: one dimension per role is handed to the GEMM and the
+//!   others are looped over (contracted ones accumulating). Small products stay in the loop nest,
+//!   which has no set-up cost;
+//! - everything else (copy and permute, elementwise with broadcasting, reductions, diagonal
+//!   reads) runs in one strided loop nest whose innermost loop works on contiguous slices where
+//!   the layout allows, so it vectorises.
+//!
+//! Large work uses both cores: the GEMM's own threads for one large product, rayon over the
+//! batch for many small ones; work under [`PAR_MIN_WORK`] never touches a thread.
+//! [`execute_reference`] is the plain loop nest every kernel is tested against.
+
+mod gemm;
+mod nest;
+mod reference;
+
+pub use reference::execute_reference;
+
+use crate::Float;
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
+
+/// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest.
+pub const GEMM_MIN_WORK: usize = 12 * 12 * 12;
+/// Multiply-adds from which a step may use more than one thread.
+pub const PAR_MIN_WORK: usize = 1 << 20;
+
+/// Computes the extended einsum `spec` of `inputs`.
+///
+/// `out_shape` gives the output shape; it is required when an output label appears in no
+/// input, and may hold 1 where a label of larger size is to be summed to size 1. With `None`
+/// every output label takes its full size.
+///
+/// **Errors** if the shapes do not fit `spec` (see [`EinsumError`]).
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{exec::execute, ExtEinsum};
+/// let spec = ExtEinsum::from_letters("ik,jk", "ij").unwrap();
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let out = execute(&spec, &[a.view().into_dyn(), a.view().into_dyn()], None).unwrap();
+/// assert_eq!(out, a.dot(&a.t()).into_dyn());
+/// ```
+pub fn execute<T: Float>(
+    spec: &ExtEinsum,
+    inputs: &[ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<ArrayD<T>, EinsumError> {
+    let (sizes, shape) = check(spec, inputs, out_shape)?;
+    let mut out = ArrayD::<T>::zeros(IxDyn(&shape));
+    if spec.used_labels().iter().any(|&l| sizes[l] == 0) || inputs.len() >= 64 {
+        if inputs.len() >= 64 {
+            return execute_reference(spec, inputs, out_shape);
+        }
+        return Ok(out);
+    }
+    let dims = Dims::new(spec, &sizes, out.shape(), out.strides(), inputs);
+    let ptrs: Vec<*const T> = inputs.iter().map(|a| a.as_ptr()).collect();
+    let out_ptr = out.as_mut_ptr();
+    // SAFETY: `Dims::new` gives a nonzero stride to a participant only for axes whose dimension
+    // equals the label's size, and `check` verified every participant's shape against those
+    // sizes, so every offset Σ index·stride with index < size addresses an element of the
+    // participant's view, or of the freshly allocated standard-layout output, which no view
+    // aliases and in which distinct output index tuples are distinct elements.
+    unsafe { run(classify(spec), dims, out_ptr, &ptrs) };
+    Ok(out)
+}
+
+/// Label sizes and the output shape, with every shape checked.
+fn check<T: Float>(
+    spec: &ExtEinsum,
+    inputs: &[ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<(Vec<usize>, Vec<usize>), EinsumError> {
+    let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
+    let sizes = spec.label_sizes(&shapes, out_shape)?;
+    let shape = match out_shape {
+        Some(s) => {
+            checked_len(s)?;
+            s.to_vec()
+        }
+        None => spec.output_shape(&sizes)?,
+    };
+    for a in inputs {
+        checked_len(a.shape())?;
+    }
+    Ok((sizes, shape))
+}
+
+/// The loop dimensions of a step: participant 0 is the output, `1..` the inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Dims {
+    /// Size of each dimension (all > 1).
+    pub size: Vec<usize>,
+    /// Bit `p` set: participant `p` is indexed by the dimension (its role).
+    pub mask: Vec<u64>,
+    /// `stride[p][d]`: how far participant `p` moves along dimension `d` (0 if not indexed).
+    pub stride: Vec<Vec<isize>>,
+}
+
+/// Mask bit of the output.
+pub(crate) const OUT: u64 = 1;
+
+impl Dims {
+    fn new<T: Float>(
+        spec: &ExtEinsum,
+        sizes: &[usize],
+        out_shape: &[usize],
+        out_strides: &[isize],
+        inputs: &[ArrayViewD<'_, T>],
+    ) -> Dims {
+        let np = inputs.len() + 1;
+        let mut dims = Dims { size: Vec::new(), mask: Vec::new(), stride: vec![Vec::new(); np] };
+        for (l, &n) in sizes.iter().enumerate() {
+            if n <= 1 {
+                continue;
+            }
+            let mut mask = 0u64;
+            for p in 0..np {
+                let (term, shape, strides) = match p {
+                    0 => (&spec.output, out_shape, out_strides),
+                    _ => (&spec.inputs[p - 1], inputs[p - 1].shape(), inputs[p - 1].strides()),
+                };
+                let mut s = 0isize;
+                for ((&m, &d), &st) in term.iter().zip(shape).zip(strides) {
+                    if m == l && d == n {
+                        s += st;
+                        mask |= 1 << p;
+                    }
+                }
+                dims.stride[p].push(s);
+            }
+            dims.size.push(n);
+            dims.mask.push(mask);
+        }
+        dims.coalesce();
+        dims
+    }
+
+    /// Number of dimensions.
+    pub fn len(&self) -> usize {
+        self.size.len()
+    }
+
+    /// Fuses pairs of dimensions with the same role that every participant walks in step (the
+    /// outer one's stride is the inner one's times its size), so loops get longer and fewer.
+    fn coalesce(&mut self) {
+        'again: loop {
+            for a in 0..self.len() {
+                for b in 0..self.len() {
+                    let nested = a != b
+                        && self.mask[a] == self.mask[b]
+                        && self.stride.iter().all(|s| s[b].checked_mul(self.size[b] as isize) == Some(s[a]));
+                    if nested {
+                        self.size[b] *= self.size[a];
+                        self.remove(a);
+                        continue 'again;
+                    }
+                }
+            }
+            return;
+        }
+    }
+
+    fn remove(&mut self, d: usize) {
+        self.size.remove(d);
+        self.mask.remove(d);
+        for s in &mut self.stride {
+            s.remove(d);
+        }
+    }
+
+    /// The dimensions `keep` (in that order).
+    pub fn select(&self, keep: &[usize]) -> Dims {
+        Dims {
+            size: keep.iter().map(|&d| self.size[d]).collect(),
+            mask: keep.iter().map(|&d| self.mask[d]).collect(),
+            stride: self.stride.iter().map(|s| keep.iter().map(|&d| s[d]).collect()).collect(),
+        }
+    }
+
+    /// Total multiply-adds (saturating).
+    pub fn work(&self) -> usize {
+        self.size.iter().fold(1usize, |w, &n| w.saturating_mul(n))
+    }
+}
+
+/// Runs the step.
+///
+/// # Safety
+/// The dimensions' sizes and strides must address valid elements of `out` and `ins` (see
+/// `execute`), and distinct index tuples of the output's dimensions must address distinct
+/// elements of `out`.
+unsafe fn run<T: Float>(kind: KernelKind, dims: Dims, out: *mut T, ins: &[*const T]) {
+    let (bcast, core): (Vec<usize>, Vec<usize>) = (0..dims.len()).partition(|&d| dims.mask[d] == OUT);
+    if !bcast.is_empty() {
+        // SAFETY: the core dimensions are a subset of the step's, at index 0 of the others.
+        unsafe { run_core(kind, &dims.select(&core), out, ins) };
+        // copy the computed block along each broadcast dimension in turn
+        let mut block: Vec<usize> = core.into_iter().filter(|&d| dims.mask[d] & OUT != 0).collect();
+        for d in bcast {
+            let b = dims.select(&block);
+            let n = dims.size[d];
+            let st = dims.stride[0][d];
+            let mut copy = Dims { size: b.size, mask: vec![0b11; block.len()], stride: vec![b.stride[0].clone(); 2] };
+            copy.size.push(n - 1);
+            copy.mask.push(OUT);
+            copy.stride[0].push(st);
+            copy.stride[1].push(0);
+            // SAFETY: the destination (indices 1.. along `d`) and the source (index 0) are
+            // disjoint parts of the output, since distinct output index tuples are distinct
+            // elements; every index stays below the output's dimension sizes.
+            unsafe { nest::run(&copy, out.offset(st), &[out as *const T]) };
+            block.push(d);
+        }
+        return;
+    }
+    // SAFETY: as the caller guarantees.
+    unsafe { run_core(kind, &dims, out, ins) }
+}
+
+/// # Safety
+/// As [`run`].
+unsafe fn run_core<T: Float>(kind: KernelKind, dims: &Dims, out: *mut T, ins: &[*const T]) {
+    let gemm_like = matches!(kind, KernelKind::BatchedGemm | KernelKind::Scatter | KernelKind::LoopNest);
+    // SAFETY: as the caller guarantees.
+    if gemm_like && ins.len() == 2 && unsafe { gemm::try_run(dims, out, ins[0], ins[1]) } {
+        return;
+    }
+    // SAFETY: as the caller guarantees.
+    unsafe { nest::run(dims, out, ins) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array2, Array4};
+
+    fn dims_of(inputs: &str, output: &str, ops: &[ArrayViewD<'_, f64>]) -> Dims {
+        let spec = ExtEinsum::from_letters(inputs, output).unwrap();
+        let (sizes, shape) = check(&spec, ops, None).unwrap();
+        let out = ArrayD::<f64>::zeros(IxDyn(&shape));
+        Dims::new(&spec, &sizes, out.shape(), out.strides(), ops)
+    }
+
+    #[test]
+    fn contiguous_batch_labels_fuse() {
+        let a = Array4::<f64>::zeros((2, 3, 4, 5));
+        let b = Array4::<f64>::zeros((2, 3, 6, 5));
+        let d = dims_of("bhqd,bhkd", "bhqk", &[a.view().into_dyn(), b.view().into_dyn()]);
+        assert_eq!(d.len(), 4);
+        assert!(d.size.contains(&6) && d.mask.contains(&0b111));
+        // a transposed operand keeps the labels apart
+        let m = Array2::<f64>::zeros((3, 4));
+        let d = dims_of("ij", "ij", &[m.t().into_dyn()]);
+        assert_eq!(d.len(), 2);
+        let d = dims_of("ij", "ij", &[m.view().into_dyn()]);
+        assert_eq!(d.size, vec![12]);
+    }
+
+    #[test]
+    fn matches_reference_on_examples() {
+        let a = Array2::from_shape_fn((20, 30), |(i, j)| (i * 7 + j * 3) as f64 % 11.0 - 5.0);
+        let b = Array2::from_shape_fn((30, 25), |(i, j)| (i * 5 + j) as f64 % 13.0 - 6.0);
+        let spec = ExtEinsum::from_letters("ij,jk", "ik").unwrap();
+        let got = execute(&spec, &[a.view().into_dyn(), b.view().into_dyn()], None).unwrap();
+        assert_eq!(got, a.dot(&b).into_dyn());
+        let spec = ExtEinsum::from_letters("ik,jk", "bij").unwrap();
+        let g = array![[1.0, 2.0], [3.0, 4.0]];
+        let got = execute(&spec, &[g.view().into_dyn(), g.view().into_dyn()], Some(&[3, 2, 2])).unwrap();
+        let want = execute_reference(&spec, &[g.view().into_dyn(), g.view().into_dyn()], Some(&[3, 2, 2])).unwrap();
+        assert_eq!(got, want);
+    }
+}
