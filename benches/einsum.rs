@@ -13,7 +13,7 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, IxDyn, ShapeBuilder};
+use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, Ix3, Ix4, IxDyn, ShapeBuilder};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use slowgrad::{einsum, einsum_array, BackwardOptions, Float, Operand, Var};
@@ -89,7 +89,7 @@ fn bench_ndarray<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut 
             g.bench_function("ndarray/fwd", |b| b.iter(|| black_box(&x).dot(black_box(&y))));
         }
         "W4" => {
-            let (q, k) = (&a[0], &a[1]);
+            let (q, k) = (fix::<T, Ix4>(&a[0]), fix::<T, Ix4>(&a[1]));
             g.bench_function("ndarray/fwd", |b| {
                 b.iter(|| {
                     let mut out = Array::<T, _>::zeros((8, 8, 64, 64));
@@ -97,7 +97,8 @@ fn bench_ndarray<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut 
                         for h in 0..8 {
                             let qs = q.slice(s![i, h, .., ..]);
                             let ks = k.slice(s![i, h, .., ..]);
-                            out.slice_mut(s![i, h, .., ..]).assign(&qs.dot(&ks.t()));
+                            let mut o = out.slice_mut(s![i, h, .., ..]);
+                            ndarray::linalg::general_mat_mul(T::one(), &qs, &ks.t(), T::zero(), &mut o);
                         }
                     }
                     out
@@ -122,7 +123,7 @@ fn bench_ndarray<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut 
         }
         "W8" => {
             // bo = Σ_ij x_bi W_oij y_bj: per o, (x · W_o) ⊙ y summed over j
-            let (x, wt, y) = (fix::<T, Ix2>(&a[0]), &a[1], fix::<T, Ix2>(&a[2]));
+            let (x, wt, y) = (fix::<T, Ix2>(&a[0]), fix::<T, Ix3>(&a[1]), fix::<T, Ix2>(&a[2]));
             g.bench_function("ndarray/fwd", |b| {
                 b.iter(|| {
                     let mut out = Array::<T, _>::zeros((32, 16));
