@@ -121,6 +121,23 @@ fn check_case<T: Float>(
                 "{inputs}->{output} {:?}: error {e:e}",
                 views.iter().map(|v| v.shape()).collect::<Vec<_>>()
             );
+            // the same shapes and strides again, with other values: a cached plan
+            let other: Vec<Operand<T>> = ops
+                .iter()
+                .map(|o| Operand {
+                    base: o.base.mapv(|x| x * T::cast(2.0) - T::one()),
+                    layout: o.layout,
+                    perm: o.perm.clone(),
+                    axis: o.axis,
+                })
+                .collect();
+            let views2: Vec<ArrayViewD<'_, T>> = other.iter().map(|o| o.view()).collect();
+            let strides = |v: &[ArrayViewD<'_, T>]| v.iter().map(|a| a.strides().to_vec()).collect::<Vec<_>>();
+            assert_eq!(strides(&views2), strides(&views));
+            let w2 = execute_reference(&spec, &views2, out_shape.as_deref()).unwrap();
+            let g2 = execute(&spec, &views2, out_shape.as_deref()).unwrap();
+            let e = rel_err(&g2, &w2);
+            assert!(e <= tol, "{inputs}->{output} (cached plan): error {e:e}");
         }
         (Err(w), Err(g)) => assert_eq!(w, g),
         (w, g) => panic!("{inputs}->{output}: reference {w:?}, executor {g:?}"),

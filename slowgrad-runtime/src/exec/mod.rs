@@ -24,6 +24,7 @@
 //! batch for many small ones; work under [`PAR_MIN_WORK`] never touches a thread.
 //! [`execute_reference`] is the plain loop nest every kernel is tested against.
 
+mod cache;
 mod gemm;
 mod nest;
 mod reference;
@@ -31,7 +32,7 @@ mod reference;
 pub use reference::execute_reference;
 
 use crate::Float;
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
 
 /// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest.
@@ -60,24 +61,66 @@ pub fn execute<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ArrayD<T>, EinsumError> {
-    let (sizes, shape) = check(spec, inputs, out_shape)?;
-    let mut out = ArrayD::<T>::zeros(IxDyn(&shape));
-    if spec.used_labels().iter().any(|&l| sizes[l] == 0) || inputs.len() >= 64 {
-        if inputs.len() >= 64 {
-            return execute_reference(spec, inputs, out_shape);
-        }
-        return Ok(out);
+    if inputs.len() >= 64 {
+        return execute_reference(spec, inputs, out_shape);
     }
-    let dims = Dims::new(spec, &sizes, out.shape(), out.strides(), inputs);
-    let ptrs: Vec<*const T> = inputs.iter().map(|a| a.as_ptr()).collect();
+    let ready = match cache::lookup::<T>(spec, inputs, out_shape) {
+        Some(hit) => hit,
+        None => {
+            let (sizes, shape) = check(spec, inputs, out_shape)?;
+            let prepared = if spec.used_labels().iter().any(|&l| sizes[l] == 0) {
+                Prepared::Zero
+            } else {
+                let strides = IxDyn(&shape).default_strides();
+                let out_strides: Vec<isize> = strides.slice().iter().map(|&s| s as isize).collect();
+                let dims = Dims::new(spec, &sizes, &shape, &out_strides, inputs);
+                Prepared::new::<T>(classify(spec), dims, inputs.len())
+            };
+            cache::insert::<T>(spec, inputs, out_shape, Ready { shape, prepared })
+        }
+    };
+    let (shape, prepared) = (&ready.shape, &ready.prepared);
+    let mut out = ArrayD::<T>::zeros(IxDyn(shape));
+    debug_assert!(out.is_standard_layout());
+    let ptrs: SmallPtrs<T> = SmallPtrs::new(inputs);
     let out_ptr = out.as_mut_ptr();
-    // SAFETY: `Dims::new` gives a nonzero stride to a participant only for axes whose dimension
-    // equals the label's size, and `check` verified every participant's shape against those
-    // sizes, so every offset Σ index·stride with index < size addresses an element of the
+    // SAFETY: the plan was built from dimensions that give a nonzero stride to a participant
+    // only for axes whose dimension equals the label's size, after `check` verified every
+    // participant's shape against those sizes (or, on a cache hit, for identical shapes and
+    // strides), so every offset Σ index·stride with index < size addresses an element of the
     // participant's view, or of the freshly allocated standard-layout output, which no view
     // aliases and in which distinct output index tuples are distinct elements.
-    unsafe { run(classify(spec), dims, out_ptr, &ptrs) };
+    unsafe { prepared.run(out_ptr, ptrs.get()) };
     Ok(out)
+}
+
+/// The inputs' data pointers, on the stack for up to four operands.
+struct SmallPtrs<T> {
+    stack: [*const T; 4],
+    heap: Vec<*const T>,
+    len: usize,
+}
+
+impl<T: Float> SmallPtrs<T> {
+    fn new(inputs: &[ArrayViewD<'_, T>]) -> SmallPtrs<T> {
+        let mut p = SmallPtrs { stack: [std::ptr::null(); 4], heap: Vec::new(), len: inputs.len() };
+        if inputs.len() <= 4 {
+            for (s, a) in p.stack.iter_mut().zip(inputs) {
+                *s = a.as_ptr();
+            }
+        } else {
+            p.heap = inputs.iter().map(|a| a.as_ptr()).collect();
+        }
+        p
+    }
+
+    fn get(&self) -> &[*const T] {
+        if self.len <= 4 {
+            &self.stack[..self.len]
+        } else {
+            &self.heap
+        }
+    }
 }
 
 /// Label sizes and the output shape, with every shape checked.
@@ -199,50 +242,87 @@ impl Dims {
     }
 }
 
-/// Runs the step.
-///
-/// # Safety
-/// The dimensions' sizes and strides must address valid elements of `out` and `ins` (see
-/// `execute`), and distinct index tuples of the output's dimensions must address distinct
-/// elements of `out`.
-unsafe fn run<T: Float>(kind: KernelKind, dims: Dims, out: *mut T, ins: &[*const T]) {
-    let (bcast, core): (Vec<usize>, Vec<usize>) = (0..dims.len()).partition(|&d| dims.mask[d] == OUT);
-    if !bcast.is_empty() {
-        // SAFETY: the core dimensions are a subset of the step's, at index 0 of the others.
-        unsafe { run_core(kind, &dims.select(&core), out, ins) };
+/// A prepared step: its output shape and how it runs.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    shape: Vec<usize>,
+    prepared: Prepared,
+}
+
+/// How a step runs, prepared once per equation, shapes and strides.
+#[derive(Debug)]
+pub(crate) enum Prepared {
+    /// A dimension has size 0: the output stays zero.
+    Zero,
+    /// The strided loop nest.
+    Nest(nest::NestPlan),
+    /// (Batched) matrix products.
+    Gemm(gemm::GemmPlan),
+    /// Output-only dimensions: the core once, then copies of its block along each of them
+    /// (destination offset and copy nest).
+    Broadcast(Box<Prepared>, Vec<(isize, nest::NestPlan)>),
+}
+
+impl Prepared {
+    fn new<T: Float>(kind: KernelKind, dims: Dims, n_in: usize) -> Prepared {
+        let (bcast, core): (Vec<usize>, Vec<usize>) = (0..dims.len()).partition(|&d| dims.mask[d] == OUT);
+        if bcast.is_empty() {
+            return Prepared::core::<T>(kind, dims, n_in);
+        }
+        let first = Prepared::core::<T>(kind, dims.select(&core), n_in);
         // copy the computed block along each broadcast dimension in turn
         let mut block: Vec<usize> = core.into_iter().filter(|&d| dims.mask[d] & OUT != 0).collect();
+        let mut copies = Vec::new();
         for d in bcast {
             let b = dims.select(&block);
-            let n = dims.size[d];
             let st = dims.stride[0][d];
             let mut copy = Dims { size: b.size, mask: vec![0b11; block.len()], stride: vec![b.stride[0].clone(); 2] };
-            copy.size.push(n - 1);
+            copy.size.push(dims.size[d] - 1);
             copy.mask.push(OUT);
             copy.stride[0].push(st);
             copy.stride[1].push(0);
-            // SAFETY: the destination (indices 1.. along `d`) and the source (index 0) are
-            // disjoint parts of the output, since distinct output index tuples are distinct
-            // elements; every index stays below the output's dimension sizes.
-            unsafe { nest::run(&copy, out.offset(st), &[out as *const T]) };
+            copies.push((st, nest::NestPlan::new(&copy)));
             block.push(d);
         }
-        return;
+        Prepared::Broadcast(Box::new(first), copies)
     }
-    // SAFETY: as the caller guarantees.
-    unsafe { run_core(kind, &dims, out, ins) }
-}
 
-/// # Safety
-/// As [`run`].
-unsafe fn run_core<T: Float>(kind: KernelKind, dims: &Dims, out: *mut T, ins: &[*const T]) {
-    let gemm_like = matches!(kind, KernelKind::BatchedGemm | KernelKind::Scatter | KernelKind::LoopNest);
-    // SAFETY: as the caller guarantees.
-    if gemm_like && ins.len() == 2 && unsafe { gemm::try_run(dims, out, ins[0], ins[1]) } {
-        return;
+    fn core<T: Float>(kind: KernelKind, dims: Dims, n_in: usize) -> Prepared {
+        let gemm_like = matches!(kind, KernelKind::BatchedGemm | KernelKind::Scatter | KernelKind::LoopNest);
+        if gemm_like && n_in == 2 {
+            if let Some(g) = gemm::GemmPlan::new::<T>(&dims) {
+                return Prepared::Gemm(g);
+            }
+        }
+        Prepared::Nest(nest::NestPlan::new(&dims))
     }
-    // SAFETY: as the caller guarantees.
-    unsafe { nest::run(dims, out, ins) }
+
+    /// Runs the step, adding into `out` (which starts zeroed).
+    ///
+    /// # Safety
+    /// The plan's sizes and strides must address valid elements of `out` and `ins`, and
+    /// distinct index tuples of the output's dimensions must address distinct elements of `out`
+    /// (see `execute`).
+    unsafe fn run<T: Float>(&self, out: *mut T, ins: &[*const T]) {
+        match self {
+            Prepared::Zero => {}
+            // SAFETY: as the caller guarantees.
+            Prepared::Nest(n) => unsafe { n.run(out, ins) },
+            // SAFETY: as the caller guarantees.
+            Prepared::Gemm(g) => unsafe { g.run(out, ins[0], ins[1]) },
+            Prepared::Broadcast(core, copies) => {
+                // SAFETY: the core's dimensions are a subset of the step's, at index 0 of the
+                // broadcast ones.
+                unsafe { core.run(out, ins) };
+                for (st, copy) in copies {
+                    // SAFETY: the destination (indices 1.. along the broadcast dimension) and the
+                    // source (index 0) are disjoint parts of the output, since distinct output
+                    // index tuples are distinct elements; every index stays in bounds.
+                    unsafe { copy.run(out.offset(*st), &[out as *const T]) };
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,67 +25,100 @@ fn order(d: &Dims) -> Vec<usize> {
     order
 }
 
-/// Runs the loop nest over `d`: `out[...] += Π ins[...]`.
-///
-/// # Safety
-/// Every offset Σ index·stride (index < size) must address a valid element of its participant,
-/// and the output's elements must not overlap the inputs' unless read and written at the same
-/// offsets in the same iteration only through distinct regions (see `super::run`).
-pub(super) unsafe fn run<T: Float>(d: &Dims, out: *mut T, ins: &[*const T]) {
-    let order = order(d);
-    let (outer, inner) = match order.split_last() {
-        Some((&i, o)) => (o, Some(i)),
-        None => (&[][..], None),
-    };
-    let n = inner.map_or(1, |i| d.size[i]);
-    let s = |p: usize| inner.map_or(0, |i| d.stride[p][i]);
-    let sizes: Vec<usize> = outer.iter().map(|&i| d.size[i]).collect();
-    match ins.len() {
-        1 => {
-            let strides: Vec<[isize; 2]> = outer.iter().map(|&i| [d.stride[0][i], d.stride[1][i]]).collect();
-            let (so, sa) = (s(0), s(1));
-            // SAFETY: offsets formed by the odometer are in bounds, as the caller guarantees.
-            unsafe { odometer(&sizes, &strides, |o| inner1(out.offset(o[0]), so, ins[0].offset(o[1]), sa, n)) }
+/// Strides of the outer dimensions, one array per dimension for one and two operands.
+#[derive(Debug)]
+enum Strides {
+    One(Vec<[isize; 2]>),
+    Two(Vec<[isize; 3]>),
+    /// `[dim][participant]`, flattened.
+    Any(Vec<isize>),
+}
+
+/// A loop nest ready to run: outer dimensions (outermost first) and the innermost one.
+#[derive(Debug)]
+pub(crate) struct NestPlan {
+    sizes: Vec<usize>,
+    strides: Strides,
+    /// Size of the innermost dimension (1 if there is none).
+    n: usize,
+    /// Stride of every participant along the innermost dimension.
+    inner: Vec<isize>,
+}
+
+impl NestPlan {
+    /// Orders the dimensions of `d` for the loop nest.
+    pub fn new(d: &Dims) -> NestPlan {
+        let order = order(d);
+        let (outer, inner) = match order.split_last() {
+            Some((&i, o)) => (o, Some(i)),
+            None => (&[][..], None),
+        };
+        let np = d.stride.len();
+        let strides = match np {
+            2 => Strides::One(outer.iter().map(|&i| [d.stride[0][i], d.stride[1][i]]).collect()),
+            3 => Strides::Two(outer.iter().map(|&i| [d.stride[0][i], d.stride[1][i], d.stride[2][i]]).collect()),
+            _ => Strides::Any(outer.iter().flat_map(|&i| d.stride.iter().map(move |s| s[i])).collect()),
+        };
+        NestPlan {
+            sizes: outer.iter().map(|&i| d.size[i]).collect(),
+            strides,
+            n: inner.map_or(1, |i| d.size[i]),
+            inner: d.stride.iter().map(|s| inner.map_or(0, |i| s[i])).collect(),
         }
-        2 => {
-            let strides: Vec<[isize; 3]> =
-                outer.iter().map(|&i| [d.stride[0][i], d.stride[1][i], d.stride[2][i]]).collect();
-            let (so, sa, sb) = (s(0), s(1), s(2));
-            // SAFETY: as above.
-            unsafe {
-                odometer(&sizes, &strides, |o| {
-                    inner2(out.offset(o[0]), so, ins[0].offset(o[1]), sa, ins[1].offset(o[2]), sb, n)
-                })
+    }
+
+    /// Runs the loop nest: `out[...] += Π ins[...]`.
+    ///
+    /// # Safety
+    /// Every offset Σ index·stride (index < size) must address a valid element of its
+    /// participant, and a slice of the output formed over a unit stride must not overlap one of
+    /// an input (see `super::Prepared::run`).
+    pub unsafe fn run<T: Float>(&self, out: *mut T, ins: &[*const T]) {
+        let n = self.n;
+        let s = &self.inner;
+        match &self.strides {
+            Strides::One(st) => {
+                let (so, sa) = (s[0], s[1]);
+                // SAFETY: offsets formed by the odometer are in bounds, as the caller guarantees.
+                unsafe { odometer(&self.sizes, st, |o| inner1(out.offset(o[0]), so, ins[0].offset(o[1]), sa, n)) }
             }
-        }
-        _ => {
-            // any number of operands: offsets in a vector
-            let np = ins.len() + 1;
-            let mut off = vec![0isize; np];
-            let mut idx = vec![0usize; outer.len()];
-            let s_in: Vec<isize> = (1..np).map(s).collect();
-            let so = s(0);
-            loop {
+            Strides::Two(st) => {
+                let (so, sa, sb) = (s[0], s[1], s[2]);
                 // SAFETY: as above.
-                unsafe { innern(out.offset(off[0]), so, ins, &off[1..], &s_in, n) };
-                let mut j = outer.len();
+                unsafe {
+                    odometer(&self.sizes, st, |o| {
+                        inner2(out.offset(o[0]), so, ins[0].offset(o[1]), sa, ins[1].offset(o[2]), sb, n)
+                    })
+                }
+            }
+            Strides::Any(st) => {
+                // any number of operands: offsets in a vector
+                let np = ins.len() + 1;
+                let k = self.sizes.len();
+                let mut off = vec![0isize; np];
+                let mut idx = vec![0usize; k];
                 loop {
-                    if j == 0 {
-                        return;
+                    // SAFETY: as above.
+                    unsafe { innern(out.offset(off[0]), s[0], ins, &off[1..], &s[1..], n) };
+                    let mut j = k;
+                    loop {
+                        if j == 0 {
+                            return;
+                        }
+                        j -= 1;
+                        let row = &st[j * np..(j + 1) * np];
+                        idx[j] += 1;
+                        for (o, &d) in off.iter_mut().zip(row) {
+                            *o += d;
+                        }
+                        if idx[j] < self.sizes[j] {
+                            break;
+                        }
+                        for (o, &d) in off.iter_mut().zip(row) {
+                            *o -= d * self.sizes[j] as isize;
+                        }
+                        idx[j] = 0;
                     }
-                    j -= 1;
-                    let dim = outer[j];
-                    idx[j] += 1;
-                    for (o, st) in off.iter_mut().zip(&d.stride) {
-                        *o += st[dim];
-                    }
-                    if idx[j] < d.size[dim] {
-                        break;
-                    }
-                    for (o, st) in off.iter_mut().zip(&d.stride) {
-                        *o -= st[dim] * d.size[dim] as isize;
-                    }
-                    idx[j] = 0;
                 }
             }
         }
