@@ -66,23 +66,25 @@ pub(crate) struct GemmPlan {
     /// Outer contracted dimensions (accumulated): size, strides.
     acc: Vec<(usize, [isize; 3])>,
     threads: Threads,
+    /// Under [`GEMM_MIN_WORK`] (or for element types the `gemm` crate lacks): tight loops over
+    /// slices instead of the `gemm` crate, with no set-up cost.
+    small: bool,
 }
 
 impl GemmPlan {
     /// The plan if the step's dimensions are batch, left-free, right-free and contracted only,
-    /// it contracts something, its work is at least [`GEMM_MIN_WORK`], `T` is `f32` or `f64`
-    /// and no stride is negative.
+    /// it contracts something and no stride is negative. It runs on the `gemm` crate when its
+    /// work is at least [`GEMM_MIN_WORK`] and `T` is `f32` or `f64`, in plain loops otherwise.
     pub fn new<T: Float>(d: &Dims) -> Option<GemmPlan> {
-        let float = TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
-        if !float
-            || d.stride.len() != 3
+        if d.stride.len() != 3
             || d.mask.iter().any(|&m| !matches!(m, BATCH | M | N | K))
             || !d.mask.contains(&K)
-            || d.work() < GEMM_MIN_WORK
             || d.stride.iter().flatten().any(|&s| s < 0)
         {
             return None;
         }
+        let float = TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
+        let small = !float || d.work() < GEMM_MIN_WORK;
         let (dm, mut outer) = pick(d, M);
         let (dn, rest_n) = pick(d, N);
         let (dk, acc) = pick(d, K);
@@ -111,7 +113,91 @@ impl GemmPlan {
             outer: outer.into_iter().map(with_strides).collect(),
             acc: acc.into_iter().map(with_strides).collect(),
             threads,
+            small,
         })
+    }
+
+    /// Offsets of outer multi-index `r` and accumulated multi-index `q` in the participants.
+    #[inline(always)]
+    fn offsets(&self, r: usize, q: usize) -> [isize; 3] {
+        let mut off = [0isize; 3];
+        let mut r = r;
+        for (size, st) in self.outer.iter().rev() {
+            let j = (r % size) as isize;
+            r /= size;
+            for (o, s) in off.iter_mut().zip(st) {
+                *o += j * s;
+            }
+        }
+        let mut q = q;
+        for (size, st) in self.acc.iter().rev() {
+            let j = (q % size) as isize;
+            q /= size;
+            for (o, s) in off.iter_mut().zip(st) {
+                *o += j * s;
+            }
+        }
+        off
+    }
+
+    /// One small product `c += a · b` in plain loops, over slices where a stride is 1.
+    ///
+    /// # Safety
+    /// The `m×k`, `k×n` and `m×n` index ranges with the plan's strides address valid elements,
+    /// and the output's elements do not overlap the inputs'.
+    #[inline(always)]
+    unsafe fn small_product<T: Float>(&self, c: *mut T, a: *const T, b: *const T) {
+        let (m, n, k) = (self.m as isize, self.n, self.k);
+        let ((crs, ccs), (ars, acs), (brs, bcs)) = (self.dst, self.lhs, self.rhs);
+        // SAFETY (every branch): indices stay below m, n and k, as the caller guarantees; a
+        // slice is formed only along a unit stride, where it covers exactly the addressed
+        // elements, and output slices never overlap input slices.
+        unsafe {
+            if ccs == 1 && bcs == 1 {
+                // rows of c and b are contiguous: c[i,:] += a[i,p] · b[p,:]
+                for i in 0..m {
+                    let crow = std::slice::from_raw_parts_mut(c.offset(i * crs), n);
+                    for p in 0..k as isize {
+                        let s = *a.offset(i * ars + p * acs);
+                        let brow = std::slice::from_raw_parts(b.offset(p * brs), n);
+                        for (z, &v) in crow.iter_mut().zip(brow) {
+                            *z += s * v;
+                        }
+                    }
+                }
+            } else if acs == 1 && brs == 1 {
+                // rows of a and columns of b are contiguous: c[i,j] += a[i,:] · b[:,j]
+                for i in 0..m {
+                    let arow = std::slice::from_raw_parts(a.offset(i * ars), k);
+                    for j in 0..n as isize {
+                        let bcol = std::slice::from_raw_parts(b.offset(j * bcs), k);
+                        *c.offset(i * crs + j * ccs) += super::nest::dot(arow, bcol);
+                    }
+                }
+            } else if crs == 1 && ars == 1 {
+                // columns of c and a are contiguous: c[:,j] += a[:,p] · b[p,j]
+                for j in 0..n as isize {
+                    let ccol = std::slice::from_raw_parts_mut(c.offset(j * ccs), m as usize);
+                    for p in 0..k as isize {
+                        let s = *b.offset(p * brs + j * bcs);
+                        let acol = std::slice::from_raw_parts(a.offset(p * acs), m as usize);
+                        for (z, &u) in ccol.iter_mut().zip(acol) {
+                            *z += u * s;
+                        }
+                    }
+                }
+            } else {
+                for i in 0..m {
+                    for j in 0..n as isize {
+                        let mut acc = T::zero();
+                        for p in 0..k as isize {
+                            acc += *a.offset(i * ars + p * acs) * *b.offset(p * brs + j * bcs);
+                        }
+                        *c.offset(i * crs + j * ccs) += acc;
+                    }
+                }
+            }
+        }
     }
 
     /// Runs the products.
@@ -122,28 +208,23 @@ impl GemmPlan {
     pub unsafe fn run<T: Float>(&self, out: *mut T, a: *const T, b: *const T) {
         let n_outer: usize = self.outer.iter().map(|o| o.0).product();
         let n_acc: usize = self.acc.iter().map(|o| o.0).product();
+        if self.small {
+            for r in 0..n_outer {
+                for q in 0..n_acc {
+                    let o = self.offsets(r, q);
+                    // SAFETY: the offsets index the outer and accumulated dimensions below their
+                    // sizes, and the product's own indices stay below m, n and k, as the caller
+                    // guarantees; the output is a fresh array that no input overlaps.
+                    unsafe { self.small_product(out.offset(o[0]), a.offset(o[1]), b.offset(o[2])) };
+                }
+            }
+            return;
+        }
         let (out, a, b) = (SendPtr(out), SendPtr(a as *mut T), SendPtr(b as *mut T));
         // the products of outer multi-index `r`, accumulated over the contracted outer ones
         let product = |r: usize, par: Parallelism| {
-            let mut off = [0isize; 3];
-            let mut r = r;
-            for (size, st) in self.outer.iter().rev() {
-                let j = (r % size) as isize;
-                r /= size;
-                for (o, s) in off.iter_mut().zip(st) {
-                    *o += j * s;
-                }
-            }
             for q in 0..n_acc {
-                let mut o2 = off;
-                let mut q2 = q;
-                for (size, st) in self.acc.iter().rev() {
-                    let j = (q2 % size) as isize;
-                    q2 /= size;
-                    for (o, s) in o2.iter_mut().zip(st) {
-                        *o += j * s;
-                    }
-                }
+                let o2 = self.offsets(r, q);
                 // SAFETY: the offsets are Σ index·stride over the outer and accumulated
                 // dimensions and the GEMM adds those of the M, N and K dimensions, all indices
                 // below their sizes, so every access is in bounds (the caller's guarantee); the

@@ -184,7 +184,7 @@ fn sum<T: Float>(x: &[T]) -> T {
 
 /// Dot product of two slices with eight independent accumulators (vectorises).
 #[inline(always)]
-fn dot<T: Float>(x: &[T], y: &[T]) -> T {
+pub(super) fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     let mut acc = [T::zero(); 8];
     let cx = x.chunks_exact(8);
     let cy = y.chunks_exact(8);
