@@ -15,5 +15,12 @@ pub use slowgrad_runtime::*;
 
 /// The names most programs need.
 pub mod prelude {
-    pub use slowgrad_runtime::{einsum, no_grad, BackwardOptions, Float, Var};
+    pub use slowgrad_runtime::nn::Module;
+    pub use slowgrad_runtime::optim::{LrSchedule, Optimizer};
+    pub use slowgrad_runtime::{einsum, no_grad, seq, BackwardOptions, Float, Rng, Var};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -248,13 +248,17 @@ impl ExtEinsum {
 
 /// The number of elements of `shape`.
 ///
-/// **Errors** with [`EinsumError::TooLarge`] if it overflows `usize`.
+/// **Errors** with [`EinsumError::TooLarge`] if it, or the product of the nonzero dimensions
+/// (which bounds the strides of an array of that shape), exceeds `isize::MAX`.
 pub fn checked_len(shape: &[usize]) -> Result<usize, EinsumError> {
-    shape
+    let too_large = || EinsumError::TooLarge { shape: shape.to_vec() };
+    let nonzero = shape
         .iter()
+        .filter(|&&d| d != 0)
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= isize::MAX as usize)
-        .ok_or_else(|| EinsumError::TooLarge { shape: shape.to_vec() })
+        .ok_or_else(too_large)?;
+    Ok(if shape.contains(&0) { 0 } else { nonzero })
 }
 
 fn merge(slot: &mut Option<(usize, Who)>, d: usize, who: Who, name: &str) -> Result<(), EinsumError> {
@@ -348,5 +352,8 @@ mod tests {
         let g = ExtEinsum::parse("ij->", &[2]).unwrap().gradient(0);
         assert_eq!(g.label_sizes(&[&[]], None), Err(EinsumError::UnknownSize { label: "i".into() }));
         assert!(matches!(checked_len(&[usize::MAX, 2]), Err(EinsumError::TooLarge { .. })));
+        assert!(matches!(checked_len(&[0, 1 << 62, 1 << 62]), Err(EinsumError::TooLarge { .. })));
+        assert_eq!(checked_len(&[0, 1 << 62]), Ok(0));
+        assert_eq!(checked_len(&[]), Ok(1));
     }
 }

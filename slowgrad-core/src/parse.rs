@@ -136,10 +136,8 @@ fn split_terms(pattern: &str) -> Result<(Vec<RawTerm<'_>>, Option<RawTerm<'_>>),
                 }
                 arrow = Some(i);
             }
-            b'>' => {
-                if i == 0 || bytes[i - 1] != b'-' {
-                    return Err(EinsumError::InvalidCharacter { ch: '>', position: i });
-                }
+            b'>' if i == 0 || bytes[i - 1] != b'-' => {
+                return Err(EinsumError::InvalidCharacter { ch: '>', position: i });
             }
             _ => {}
         }

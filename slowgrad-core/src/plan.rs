@@ -195,7 +195,7 @@ impl Plan {
         }
         // 2. contract pairs until one is left
         while live.len() > 1 {
-            let mut best: Option<((u128, u128), usize, usize, Vec<usize>)> = None;
+            let mut best: Option<Candidate> = None;
             for a in 0..live.len() {
                 for b in a + 1..live.len() {
                     let skip = [live[a].0, live[b].0];
@@ -237,6 +237,9 @@ impl Plan {
         Plan { equation: equation.clone(), steps }
     }
 }
+
+/// A pair to contract next: (cost, first, second, labels of its result).
+type Candidate = ((u128, u128), usize, usize, Vec<usize>);
 
 fn dedup(it: impl Iterator<Item = usize>) -> Vec<usize> {
     let mut v = Vec::new();

@@ -1,5 +1,5 @@
 //! The runtime of slowgrad: [`Var`] and its tape, the runtime-parsed [`einsum`], the
-//! extended-einsum interpreter, and differentiable ops.
+//! extended-einsum interpreter, differentiable ops, losses, `nn` layers and optimisers.
 //!
 //! Users depend on the `slowgrad` facade, which re-exports this crate.
 #![warn(missing_docs)]
@@ -7,7 +7,14 @@
 mod einsum;
 pub mod exec;
 mod float;
+pub mod function;
+pub mod functional;
+pub mod gradcheck;
+pub mod loss;
+pub mod nn;
 pub mod ops;
+pub mod optim;
+mod rng;
 mod var;
 
 pub use einsum::{
@@ -15,5 +22,8 @@ pub use einsum::{
 };
 pub use float::Float;
 pub use ops::{broadcast_to, sum_to};
+pub use rng::Rng;
 pub use slowgrad_core::{EinsumError, Equation, ExtEinsum, Plan};
-pub use var::{is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var};
+pub use var::{
+    enable_grad, gradients, is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var,
+};

@@ -54,6 +54,19 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with recording on, even inside [`no_grad`] or a backward pass that does not create a
+/// graph: for a custom backward that differentiates a local computation of its own.
+///
+/// ```
+/// use slowgrad_runtime::{enable_grad, no_grad, Var};
+/// let y = no_grad(|| enable_grad(|| Var::new(ndarray::array![1.0]).mul_scalar(2.0)));
+/// assert!(y.requires_grad());
+/// ```
+pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _mode = GradMode::set(true);
+    f()
+}
+
 /// A backward function: given the upstream gradient, the op's inputs and its output, returns the
 /// gradient of every input (`None` where it is zero or not needed).
 ///
@@ -403,7 +416,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
         if upstream.shape() != &expected[..] {
             return Err(BackwardError::SeedShape { expected, got: upstream.shape().to_vec() });
         }
-        backward(&self.node, Var::constant(upstream.into_dyn()), opts)
+        backward(&self.node, Var::constant(upstream.into_dyn()), opts, None).map(drop)
     }
 
     /// Backward pass seeded with a `Var` (which may itself carry a graph when creating one).
@@ -414,7 +427,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
         if upstream.shape() != expected {
             return Err(BackwardError::SeedShape { expected, got: upstream.shape() });
         }
-        backward(&self.node, upstream.clone(), opts)
+        backward(&self.node, upstream.clone(), opts, None).map(drop)
     }
 }
 
@@ -450,9 +463,52 @@ pub fn record<T: Float>(
     Var::from_node(Node::new(value, true, Origin::Op(op)))
 }
 
-fn backward<T: Float>(root: &Rc<Node<T>>, seed: Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
+/// The gradients of `output` with respect to `inputs`, seeded with `seed` (dL/d`output`),
+/// returned instead of accumulated into the leaves (PyTorch's `autograd.grad`). An input that
+/// `output` does not depend on gets `None`.
+///
+/// With `create_graph` the gradients carry their own graph and can be differentiated again.
+///
+/// **Errors** if the seed's shape differs from the output's or the graph was released.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{einsum, gradients, BackwardOptions, Var};
+/// let x = Var::new(array![1.0, 2.0]).as_dyn();
+/// let y = einsum("i,i->", &[&x, &x]).unwrap();
+/// let g = gradients(&y, &[&x], None, BackwardOptions::default()).unwrap();
+/// assert_eq!(g[0].as_ref().unwrap().value(), array![2.0, 4.0].into_dyn());
+/// assert!(x.grad().is_none()); // nothing accumulated
+/// ```
+pub fn gradients<T: Float, D: Dimension>(
+    output: &Var<T, D>,
+    inputs: &[&Var<T, IxDyn>],
+    seed: Option<&Var<T, IxDyn>>,
+    opts: BackwardOptions,
+) -> Result<Vec<Option<Var<T, IxDyn>>>, BackwardError> {
+    let expected = output.shape();
+    let seed = match seed {
+        Some(s) if s.shape() != expected => return Err(BackwardError::SeedShape { expected, got: s.shape() }),
+        Some(s) => s.clone(),
+        None if expected.iter().product::<usize>() != 1 => return Err(BackwardError::NotScalar { shape: expected }),
+        None => Var::constant(ArrayD::from_elem(IxDyn(&expected), T::one())),
+    };
+    let ids: Vec<u64> = inputs.iter().map(|v| v.id()).collect();
+    let mut found = backward(&output.node, seed, opts, Some(&ids))?;
+    Ok(ids.iter().map(|id| found.remove(id)).collect())
+}
+
+/// One backward pass from `root`. Without `targets`, gradients accumulate into the leaves;
+/// with them, the gradients of the target nodes are returned and no leaf is touched.
+fn backward<T: Float>(
+    root: &Rc<Node<T>>,
+    seed: Var<T, IxDyn>,
+    opts: BackwardOptions,
+    targets: Option<&[u64]>,
+) -> Result<HashMap<u64, Var<T, IxDyn>>, BackwardError> {
+    let mut found = HashMap::new();
     if !root.requires_grad {
-        return Ok(());
+        return Ok(found);
     }
     let retain = opts.retain_graph || opts.create_graph;
     // nodes reachable from the root that require a gradient
@@ -476,8 +532,14 @@ fn backward<T: Float>(root: &Rc<Node<T>>, seed: Var<T, IxDyn>, opts: BackwardOpt
     grads.insert(root.id, seed);
     for node in &nodes {
         let Some(g) = grads.remove(&node.id) else { continue };
+        if let Some(t) = targets {
+            if t.contains(&node.id) {
+                found.insert(node.id, g.clone());
+            }
+        }
         let origin = node.origin.borrow();
         match &*origin {
+            Origin::Leaf if targets.is_some() => {}
             Origin::Leaf => {
                 let mut slot = node.grad.borrow_mut();
                 *slot = Some(match slot.take() {
@@ -517,7 +579,7 @@ fn backward<T: Float>(root: &Rc<Node<T>>, seed: Var<T, IxDyn>, opts: BackwardOpt
             }
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 impl<T: Float, D: Dimension> fmt::Debug for Var<T, D> {

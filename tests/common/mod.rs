@@ -1,6 +1,8 @@
 //! Shared test helpers: the PyTorch oracle fixture and a finite-difference gradient check.
 #![allow(dead_code)]
 
+pub mod gen;
+
 use ndarray::{ArrayD, IxDyn};
 use serde_json::Value;
 

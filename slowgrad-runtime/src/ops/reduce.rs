@@ -64,3 +64,75 @@ impl<T: Float, D: Dimension> Var<T, D> {
         s.mul_scalar(T::one() / T::cast(n as f64))
     }
 }
+
+/// Checks that `axes` are distinct axes of a rank-`ndim` value.
+#[track_caller]
+fn check_axes(op: &str, shape: &[usize], axes: &[usize]) {
+    for (i, &a) in axes.iter().enumerate() {
+        assert!(a < shape.len(), "{op}: axis {a} is out of range for shape {shape:?}");
+        assert!(!axes[..i].contains(&a), "{op}: axis {a} is given twice (axes {axes:?})");
+    }
+}
+
+/// Sums `x` over `axes` as one extended einsum; with `keepdim` the summed axes stay with size 1.
+#[track_caller]
+pub(crate) fn sum_axes_dyn<T: Float>(x: &Var<T, IxDyn>, axes: &[usize], keepdim: bool) -> Var<T, IxDyn> {
+    let shape = x.shape();
+    check_axes("sum_axes", &shape, axes);
+    let n = shape.len();
+    let (output, out_shape): (Vec<usize>, Vec<usize>) = if keepdim {
+        ((0..n).collect(), shape.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect())
+    } else {
+        (0..n).filter(|i| !axes.contains(i)).map(|i| (i, shape[i])).unzip()
+    };
+    let spec = ExtEinsum { inputs: vec![(0..n).collect()], output, names: labels(n) };
+    ext_einsum(spec, std::slice::from_ref(x), Some(&out_shape))
+        .unwrap_or_else(|e| panic!("sum_axes of shape {shape:?} over {axes:?}: {e}"))
+}
+
+/// The maximum of `x`'s value along `axis`, kept with size 1, as a constant (no gradient).
+pub(crate) fn max_along_const<T: Float>(x: &Var<T, IxDyn>, axis: usize) -> Var<T, IxDyn> {
+    let m = x.with_value(|v| {
+        v.fold_axis(ndarray::Axis(axis), T::neg_infinity(), |&a, &b| if b > a { b } else { a })
+            .insert_axis(ndarray::Axis(axis))
+    });
+    // an all -inf row would give nan after subtracting; shift by 0 there instead
+    Var::constant(m.mapv(|v| if v.is_finite() { v } else { T::zero() }))
+}
+
+impl<T: Float, D: Dimension> Var<T, D> {
+    /// The sum over `axes`; with `keepdim` the summed axes stay with size 1 (like
+    /// `torch.sum(x, dim, keepdim)`). Written as one extended einsum, e.g. `ijk->ik`.
+    ///
+    /// **Panics** if an axis is out of range or repeated.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(x.sum_axes(&[1], false).value(), array![6.0, 15.0].into_dyn());
+    /// assert_eq!(x.sum_axes(&[0], true).value(), array![[5.0, 7.0, 9.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Var<T, IxDyn> {
+        sum_axes_dyn(&self.as_dyn(), axes, keepdim)
+    }
+
+    /// The mean over `axes`; with `keepdim` the reduced axes stay with size 1.
+    ///
+    /// **Panics** if an axis is out of range or repeated.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(x.mean_axes(&[1], true).value(), array![[2.0], [5.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn mean_axes(&self, axes: &[usize], keepdim: bool) -> Var<T, IxDyn> {
+        let shape = self.shape();
+        check_axes("mean_axes", &shape, axes);
+        let n: usize = axes.iter().map(|&a| shape[a]).product();
+        sum_axes_dyn(&self.as_dyn(), axes, keepdim).mul_scalar(T::one() / T::cast(n as f64))
+    }
+}

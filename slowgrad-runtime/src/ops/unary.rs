@@ -1,4 +1,4 @@
-//! Elementwise functions: exp, log, sqrt, powf, abs, sigmoid, tanh, relu.
+//! Elementwise functions: exp, ln (log), sqrt, powf, abs, sigmoid, tanh, relu, gelu, softplus.
 
 use crate::var::record;
 use crate::{Float, Var};
@@ -97,5 +97,44 @@ impl<T: Float, D: Dimension> Var<T, D> {
             |v| if v > T::zero() { v } else { T::zero() },
             |g, x, _| g * &constant_map(x, |v| if v > T::zero() { T::one() } else { T::zero() }),
         )
+    }
+
+    /// Natural logarithm elementwise (the same as [`Var::ln`], under torch's name).
+    pub fn log(&self) -> Var<T, D> {
+        self.ln()
+    }
+
+    /// GELU with the tanh approximation (PyTorch's `approximate="tanh"`):
+    /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let y = Var::new(ndarray::array![0.0f64, 1.0]).gelu().value();
+    /// assert!(y[0] == 0.0 && (y[1] - 0.8411920).abs() < 1e-6);
+    /// ```
+    pub fn gelu(&self) -> Var<T, D> {
+        let (k, a) = (T::cast((2.0 / std::f64::consts::PI).sqrt()), T::cast(0.044715));
+        let half = T::cast(0.5);
+        unary(
+            "gelu",
+            self,
+            move |v| half * v * (T::one() + (k * (v + a * v * v * v)).tanh()),
+            move |g, x, _| {
+                // d/dx = 0.5 (1 + t) + 0.5 x (1 - t²) k (1 + 3 a x²), t = tanh(k (x + a x³))
+                let x2 = x * x;
+                let inner = (x * &x2.mul_scalar(a).add_scalar(T::one())).mul_scalar(k);
+                let t = inner.tanh();
+                let dt = (-&(&t * &t)).add_scalar(T::one());
+                let dinner = x2.mul_scalar(T::cast(3.0) * a).add_scalar(T::one()).mul_scalar(k);
+                let d = &t.add_scalar(T::one()) + &(&(x * &dt) * &dinner);
+                (g * &d).mul_scalar(half)
+            },
+        )
+    }
+
+    /// `ln(1 + e^x)` elementwise, computed stably as `max(x, 0) + ln(1 + e^-|x|)`; its
+    /// derivative is the sigmoid.
+    pub fn softplus(&self) -> Var<T, D> {
+        unary("softplus", self, |v| v.max(T::zero()) + (-v.abs()).exp().ln_1p(), |g, x, _| g * &x.sigmoid())
     }
 }

@@ -1,0 +1,222 @@
+//! Finite-difference checks of first and second derivatives.
+//!
+//! [`gradcheck`] compares the whole Jacobian of a function, row by row from backward passes,
+//! with central differences; [`gradgradcheck`] does the same for the function's gradient
+//! (recorded with `create_graph`), which checks second derivatives. Both work in f64.
+//!
+//! Tolerances (PyTorch's defaults): an entry passes when
+//! `|numeric - analytic| ≤ atol + rtol · |numeric|`, with `eps = 1e-6`, `atol = 1e-5`,
+//! `rtol = 1e-3`.
+
+use crate::var::{gradients, BackwardOptions, Var};
+use ndarray::{ArrayD, IxDyn};
+use std::fmt;
+
+/// A function checked by [`gradcheck`]: inputs to one output.
+pub type Checked<'a> = dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn> + 'a;
+
+/// Step and tolerances of a gradient check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradcheckOptions {
+    /// Finite-difference step.
+    pub eps: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance.
+    pub rtol: f64,
+}
+
+impl Default for GradcheckOptions {
+    fn default() -> Self {
+        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }
+    }
+}
+
+/// A Jacobian entry where the analytic and numeric derivatives disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradcheckFailure {
+    /// Which input (0-based).
+    pub input: usize,
+    /// The input element's index.
+    pub input_index: Vec<usize>,
+    /// The output element's index.
+    pub output_index: Vec<usize>,
+    /// The finite-difference derivative.
+    pub numeric: f64,
+    /// The derivative from the backward pass.
+    pub analytic: f64,
+    /// What was checked ("gradient" or "second derivative").
+    pub order: &'static str,
+}
+
+impl fmt::Display for GradcheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} mismatch: d output{:?} / d input {}{:?} is {} by backward but {} by finite differences",
+            self.order, self.output_index, self.input, self.input_index, self.analytic, self.numeric
+        )
+    }
+}
+
+impl std::error::Error for GradcheckFailure {}
+
+/// Facts about a check that passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradcheckReport {
+    /// Jacobian entries compared.
+    pub entries: usize,
+    /// Largest `|numeric - analytic|` seen.
+    pub max_abs_error: f64,
+}
+
+fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for d in (0..shape.len()).rev() {
+        if shape[d] > 0 {
+            idx[d] = i % shape[d];
+            i /= shape[d];
+        }
+    }
+    idx
+}
+
+/// `f`'s value at `xs`. The inputs are leaves that require gradients, since `f` may itself
+/// differentiate (as in `gradgradcheck`).
+fn run(f: &Checked, xs: &[ArrayD<f64>]) -> ArrayD<f64> {
+    let vars: Vec<Var<f64, IxDyn>> = xs.iter().map(|x| Var::new(x.clone())).collect();
+    f(&vars).value()
+}
+
+fn check(
+    f: &Checked,
+    inputs: &[ArrayD<f64>],
+    opts: GradcheckOptions,
+    order: &'static str,
+) -> Result<GradcheckReport, GradcheckFailure> {
+    let inputs: Vec<ArrayD<f64>> = inputs.iter().map(|x| x.as_standard_layout().into_owned()).collect();
+    let vars: Vec<Var<f64, IxDyn>> = inputs.iter().map(|x| Var::new(x.clone())).collect();
+    let y = f(&vars);
+    let out_shape = y.shape();
+    let m: usize = out_shape.iter().product();
+    // analytic Jacobian rows: one backward pass per output element
+    let refs: Vec<&Var<f64, IxDyn>> = vars.iter().collect();
+    let mut rows: Vec<Vec<Option<ArrayD<f64>>>> = Vec::with_capacity(m);
+    for i in 0..m {
+        let mut e = ArrayD::<f64>::zeros(IxDyn(&out_shape));
+        e.as_slice_mut().expect("fresh arrays are contiguous")[i] = 1.0;
+        let opts = BackwardOptions { retain_graph: true, create_graph: false };
+        let g = if y.requires_grad() {
+            gradients(&y, &refs, Some(&Var::constant(e)), opts).expect("seed has the output's shape")
+        } else {
+            vec![None; vars.len()]
+        };
+        rows.push(g.into_iter().map(|g| g.map(|g| g.value())).collect());
+    }
+    let mut report = GradcheckReport { entries: 0, max_abs_error: 0.0 };
+    for (k, x) in inputs.iter().enumerate() {
+        for j in 0..x.len() {
+            let mut plus = inputs.clone();
+            let mut minus = inputs.clone();
+            plus[k].as_slice_mut().expect("standard layout")[j] += opts.eps;
+            minus[k].as_slice_mut().expect("standard layout")[j] -= opts.eps;
+            let diff = (run(f, &plus) - run(f, &minus)) / (2.0 * opts.eps);
+            for (i, &numeric) in diff.iter().enumerate() {
+                let analytic = rows[i][k]
+                    .as_ref()
+                    .map_or(0.0, |g| g.as_slice().map_or_else(|| g.iter().nth(j).copied().unwrap_or(0.0), |s| s[j]));
+                let err = (numeric - analytic).abs();
+                report.entries += 1;
+                report.max_abs_error = report.max_abs_error.max(err);
+                if err.is_nan() || err > opts.atol + opts.rtol * numeric.abs() {
+                    return Err(GradcheckFailure {
+                        input: k,
+                        input_index: unravel(j, x.shape()),
+                        output_index: unravel(i, &out_shape),
+                        numeric,
+                        analytic,
+                        order,
+                    });
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Checks the gradients of `f` with respect to every input against central differences, over
+/// the whole Jacobian.
+///
+/// **Errors** with the first entry that disagrees, naming the input, its element and the output
+/// element.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{einsum, gradcheck::{gradcheck, GradcheckOptions}};
+/// let report = gradcheck(
+///     &|xs| einsum("ij,jk->ik", &[&xs[0], &xs[1]]).unwrap().sigmoid(),
+///     &[array![[1.0, 2.0], [0.5, -1.0]].into_dyn(), array![[0.3, -0.2], [0.1, 0.4]].into_dyn()],
+///     GradcheckOptions::default(),
+/// ).unwrap();
+/// assert_eq!(report.entries, 2 * 4 * 4);
+/// ```
+pub fn gradcheck(
+    f: &Checked,
+    inputs: &[ArrayD<f64>],
+    opts: GradcheckOptions,
+) -> Result<GradcheckReport, GradcheckFailure> {
+    check(f, inputs, opts, "gradient")
+}
+
+/// Checks the second derivatives of `f`: the vector-Jacobian product `x ↦ Σₖ ⟨∂f/∂xₖ ᵀ u, wₖ⟩`
+/// for fixed pseudo-random `u` and `wₖ` is differentiated through the recorded backward pass
+/// and compared with central differences of the first derivatives.
+///
+/// **Errors** with the first entry that disagrees.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{einsum, gradcheck::{gradgradcheck, GradcheckOptions}};
+/// gradgradcheck(
+///     &|xs| einsum("i,ij,j->i", &[&xs[0], &xs[1], &xs[0]]).unwrap().tanh(),
+///     &[array![0.3, -0.7].into_dyn(), array![[1.0, 2.0], [0.5, -1.0]].into_dyn()],
+///     GradcheckOptions::default(),
+/// ).unwrap();
+/// ```
+pub fn gradgradcheck(
+    f: &Checked,
+    inputs: &[ArrayD<f64>],
+    opts: GradcheckOptions,
+) -> Result<GradcheckReport, GradcheckFailure> {
+    let out_shape = run(f, inputs).shape().to_vec();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = |shape: &[usize]| {
+        ArrayD::from_shape_fn(IxDyn(shape), |_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+    };
+    let u = noise(&out_shape);
+    let ws: Vec<ArrayD<f64>> = inputs.iter().map(|x| noise(x.shape())).collect();
+    let h = move |xs: &[Var<f64, IxDyn>]| -> Var<f64, IxDyn> {
+        let y = f(xs);
+        let refs: Vec<&Var<f64, IxDyn>> = xs.iter().collect();
+        let seed = Var::constant(u.clone());
+        let opts = BackwardOptions { retain_graph: true, create_graph: true };
+        let gs = if y.requires_grad() {
+            gradients(&y, &refs, Some(&seed), opts).expect("seed has the output's shape")
+        } else {
+            vec![None; xs.len()]
+        };
+        let mut total: Var<f64, IxDyn> = Var::constant(ArrayD::zeros(IxDyn(&[])));
+        for (g, w) in gs.into_iter().zip(&ws) {
+            if let Some(g) = g {
+                total = &total + &(&g * &Var::constant(w.clone())).sum().as_dyn();
+            }
+        }
+        total
+    };
+    check(&h, inputs, opts, "second derivative")
+}

@@ -1,0 +1,79 @@
+//! `Conv1d`: sliding windows (`unfold1d`) contracted with the weight by one einsum.
+
+use super::init::{kaiming_uniform, with_default_rng};
+use super::Module;
+use crate::{einsum, Float, Rng, Var};
+
+/// A 1-D convolution (cross-correlation, as in PyTorch) over `(batch, in_channels, length)`:
+/// `y = einsum("bkl,ok->bol", x.unfold1d(k, stride, padding), W.reshape(out, in·k)) + b`.
+///
+/// Initialised as PyTorch does: `U(-1/√(in·k), 1/√(in·k))`.
+///
+/// ```
+/// use slowgrad_runtime::nn::{Conv1d, Module};
+/// use slowgrad_runtime::Var;
+/// let conv = Conv1d::<f64>::new(2, 4, 3, 2, 1);
+/// let y = conv.forward(&Var::constant(ndarray::Array3::ones((5, 2, 9)).into_dyn()));
+/// assert_eq!(y.shape(), vec![5, 4, 5]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Conv1d<T: Float> {
+    /// The weight, `(out, in, k)`.
+    pub weight: Var<T>,
+    /// The bias, `(out,)`.
+    pub bias: Option<Var<T>>,
+    /// Step between windows.
+    pub stride: usize,
+    /// Zeros added at both ends.
+    pub padding: usize,
+}
+
+impl<T: Float> Conv1d<T> {
+    /// A convolution from `inp` to `out` channels with kernel size `k`, with a bias, drawn
+    /// from the thread's default generator.
+    pub fn new(inp: usize, out: usize, k: usize, stride: usize, padding: usize) -> Conv1d<T> {
+        with_default_rng(|rng| Conv1d::with_rng(inp, out, k, stride, padding, true, rng))
+    }
+
+    /// A convolution drawn from `rng`.
+    pub fn with_rng(
+        inp: usize,
+        out: usize,
+        k: usize,
+        stride: usize,
+        padding: usize,
+        bias: bool,
+        rng: &mut Rng,
+    ) -> Conv1d<T> {
+        let gain = (1.0f64 / 3.0).sqrt();
+        let weight = kaiming_uniform(&[out, inp, k], inp * k, gain, rng);
+        let bias = bias.then(|| kaiming_uniform(&[out], inp * k, gain, rng));
+        Conv1d { weight, bias, stride, padding }
+    }
+}
+
+impl<T: Float> Module<T> for Conv1d<T> {
+    #[track_caller]
+    fn forward(&self, x: &Var<T>) -> Var<T> {
+        let w = self.weight.shape();
+        let xs = x.shape();
+        assert!(
+            xs.len() == 3 && xs[1] == w[1],
+            "Conv1d with weight {w:?} needs a (batch, {}, length) input, got shape {xs:?}",
+            w[1]
+        );
+        let cols = x.unfold1d(w[2], self.stride, self.padding);
+        let wf = self.weight.reshape(&[w[0], w[1] * w[2]]);
+        let y = einsum("bkl,ok->bol", &[&cols, &wf]).expect("shapes checked above");
+        match &self.bias {
+            Some(b) => &y + &b.reshape(&[w[0], 1]),
+            None => y,
+        }
+    }
+
+    fn parameters(&self) -> Vec<Var<T>> {
+        let mut p = vec![self.weight.clone()];
+        p.extend(self.bias.clone());
+        p
+    }
+}

@@ -1,0 +1,90 @@
+//! `Conv2d`: im2col windows (`unfold2d`) contracted with the weight by one einsum.
+
+use super::init::{kaiming_uniform, with_default_rng};
+use super::Module;
+use crate::{einsum, Float, Rng, Var};
+
+/// A 2-D convolution (cross-correlation, as in PyTorch) over `(batch, in_channels, h, w)`:
+/// `y = einsum("bkl,ok->bol", x.unfold2d(..), W.reshape(out, in·kh·kw)) + b`, reshaped to
+/// `(batch, out, h_out, w_out)`.
+///
+/// Initialised as PyTorch does: `U(-1/√fan_in, 1/√fan_in)` with `fan_in = in·kh·kw`.
+///
+/// ```
+/// use slowgrad_runtime::nn::{Conv2d, Module};
+/// use slowgrad_runtime::Var;
+/// let conv = Conv2d::<f64>::new(1, 8, (3, 3), (1, 1), (1, 1));
+/// let y = conv.forward(&Var::constant(ndarray::Array4::ones((2, 1, 8, 8)).into_dyn()));
+/// assert_eq!(y.shape(), vec![2, 8, 8, 8]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Conv2d<T: Float> {
+    /// The weight, `(out, in, kh, kw)`.
+    pub weight: Var<T>,
+    /// The bias, `(out,)`.
+    pub bias: Option<Var<T>>,
+    /// Steps between windows, `(vertical, horizontal)`.
+    pub stride: (usize, usize),
+    /// Zeros added on each side, `(vertical, horizontal)`.
+    pub padding: (usize, usize),
+}
+
+impl<T: Float> Conv2d<T> {
+    /// A convolution from `inp` to `out` channels, with a bias, drawn from the thread's
+    /// default generator.
+    pub fn new(
+        inp: usize,
+        out: usize,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Conv2d<T> {
+        with_default_rng(|rng| Conv2d::with_rng(inp, out, kernel, stride, padding, true, rng))
+    }
+
+    /// A convolution drawn from `rng`.
+    pub fn with_rng(
+        inp: usize,
+        out: usize,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+        bias: bool,
+        rng: &mut Rng,
+    ) -> Conv2d<T> {
+        let fan_in = inp * kernel.0 * kernel.1;
+        let gain = (1.0f64 / 3.0).sqrt();
+        let weight = kaiming_uniform(&[out, inp, kernel.0, kernel.1], fan_in, gain, rng);
+        let bias = bias.then(|| kaiming_uniform(&[out], fan_in, gain, rng));
+        Conv2d { weight, bias, stride, padding }
+    }
+}
+
+impl<T: Float> Module<T> for Conv2d<T> {
+    #[track_caller]
+    fn forward(&self, x: &Var<T>) -> Var<T> {
+        let w = self.weight.shape();
+        let xs = x.shape();
+        assert!(
+            xs.len() == 4 && xs[1] == w[1],
+            "Conv2d with weight {w:?} needs a (batch, {}, height, width) input, got shape {xs:?}",
+            w[1]
+        );
+        let cols = x.unfold2d((w[2], w[3]), self.stride, self.padding);
+        let ho = (xs[2] + 2 * self.padding.0 - w[2]) / self.stride.0 + 1;
+        let wo = (xs[3] + 2 * self.padding.1 - w[3]) / self.stride.1 + 1;
+        let wf = self.weight.reshape(&[w[0], w[1] * w[2] * w[3]]);
+        let y = einsum("bkl,ok->bol", &[&cols, &wf]).expect("shapes checked above");
+        let y = match &self.bias {
+            Some(b) => &y + &b.reshape(&[w[0], 1]),
+            None => y,
+        };
+        y.reshape(&[xs[0], w[0], ho, wo])
+    }
+
+    fn parameters(&self) -> Vec<Var<T>> {
+        let mut p = vec![self.weight.clone()];
+        p.extend(self.bias.clone());
+        p
+    }
+}

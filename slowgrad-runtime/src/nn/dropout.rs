@@ -1,0 +1,66 @@
+//! `Dropout` as a module, with its own seeded generator and a training flag.
+
+use super::Module;
+use crate::{Float, Rng, Var};
+use std::cell::{Cell, RefCell};
+
+/// Zeroes elements with probability `p` in training mode, scaling the rest by `1/(1−p)`;
+/// the identity in evaluation mode (see [`Var::dropout`]).
+///
+/// ```
+/// use slowgrad_runtime::nn::{Dropout, Module};
+/// use slowgrad_runtime::Var;
+/// let d = Dropout::new(0.5, 42);
+/// let x = Var::constant(ndarray::Array1::<f64>::ones(100).into_dyn());
+/// assert!(d.forward(&x).value().iter().any(|&v| v == 0.0));
+/// d.eval();
+/// assert_eq!(d.forward(&x).value(), x.value());
+/// ```
+#[derive(Debug)]
+pub struct Dropout {
+    /// Probability of zeroing an element.
+    pub p: f64,
+    rng: RefCell<Rng>,
+    training: Cell<bool>,
+}
+
+impl Dropout {
+    /// Dropout with probability `p`, masks drawn from a generator seeded with `seed`; starts in
+    /// training mode.
+    ///
+    /// **Panics** if `p` is not in `[0, 1]`.
+    #[track_caller]
+    pub fn new(p: f64, seed: u64) -> Dropout {
+        assert!((0.0..=1.0).contains(&p), "dropout probability must be in [0, 1], got {p}");
+        Dropout { p, rng: RefCell::new(Rng::new(seed)), training: Cell::new(true) }
+    }
+
+    /// Switches to training mode (masks are drawn).
+    pub fn train(&self) {
+        self.training.set(true);
+    }
+
+    /// Switches to evaluation mode (the identity).
+    pub fn eval(&self) {
+        self.training.set(false);
+    }
+
+    /// Whether the module is in training mode.
+    pub fn is_training(&self) -> bool {
+        self.training.get()
+    }
+}
+
+impl<T: Float> Module<T> for Dropout {
+    fn forward(&self, x: &Var<T>) -> Var<T> {
+        x.dropout(self.p, self.training.get(), &mut self.rng.borrow_mut())
+    }
+
+    fn parameters(&self) -> Vec<Var<T>> {
+        Vec::new()
+    }
+
+    fn set_training(&self, training: bool) {
+        self.training.set(training);
+    }
+}

@@ -1,0 +1,66 @@
+//! `Embedding`: a lookup table, `index_select` along axis 0.
+
+use super::init::{normal, with_default_rng};
+use super::Module;
+use crate::{Float, Rng, Var};
+use ndarray::ArrayD;
+
+/// A table of `num` vectors of size `dim`; looking up ids of shape `s` gives `s × dim`.
+/// Initialised from `N(0, 1)` as in PyTorch.
+///
+/// ```
+/// use slowgrad_runtime::nn::Embedding;
+/// let emb = Embedding::<f64>::new(10, 4);
+/// let ids = ndarray::array![[1usize, 2, 3], [3, 2, 1]].into_dyn();
+/// assert_eq!(emb.lookup(&ids).shape(), vec![2, 3, 4]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Embedding<T: Float> {
+    /// The table, `(num, dim)`.
+    pub weight: Var<T>,
+}
+
+impl<T: Float> Embedding<T> {
+    /// A table drawn from the thread's default generator.
+    pub fn new(num: usize, dim: usize) -> Embedding<T> {
+        with_default_rng(|rng| Embedding::with_rng(num, dim, rng))
+    }
+
+    /// A table drawn from `rng`.
+    pub fn with_rng(num: usize, dim: usize, rng: &mut Rng) -> Embedding<T> {
+        Embedding { weight: normal(&[num, dim], 1.0, rng) }
+    }
+
+    /// The vectors of `ids`.
+    ///
+    /// **Panics** if an id is not below the table size.
+    #[track_caller]
+    pub fn lookup(&self, ids: &ArrayD<usize>) -> Var<T> {
+        let flat: Vec<usize> = ids.iter().copied().collect();
+        let rows = self.weight.index_select(0, &flat);
+        let mut shape = ids.shape().to_vec();
+        shape.push(self.weight.shape()[1]);
+        rows.reshape(&shape)
+    }
+}
+
+impl<T: Float> Module<T> for Embedding<T> {
+    /// Looks up `x`'s values as ids (they must be non-negative whole numbers).
+    ///
+    /// **Panics** if a value is not a valid id.
+    #[track_caller]
+    fn forward(&self, x: &Var<T>) -> Var<T> {
+        let ids = x.with_value(|v| {
+            v.mapv(|f| {
+                let i = f.as_f64();
+                assert!(i >= 0.0 && i.fract() == 0.0, "Embedding: {i} is not an id");
+                i as usize
+            })
+        });
+        self.lookup(&ids)
+    }
+
+    fn parameters(&self) -> Vec<Var<T>> {
+        vec![self.weight.clone()]
+    }
+}

@@ -1,0 +1,61 @@
+//! `Flatten` and `Reshape`: shape changes as modules, keeping the batch axis.
+
+use super::Module;
+use crate::{Float, Var};
+
+/// Merges every axis after the first (the batch axis) into one: `(B, C, H, W) → (B, C·H·W)`.
+///
+/// ```
+/// use slowgrad_runtime::nn::{Flatten, Module};
+/// use slowgrad_runtime::Var;
+/// let x = Var::constant(ndarray::Array4::<f64>::zeros((2, 3, 4, 5)).into_dyn());
+/// assert_eq!(Flatten.forward(&x).shape(), vec![2, 60]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flatten;
+
+impl<T: Float> Module<T> for Flatten {
+    #[track_caller]
+    fn forward(&self, x: &Var<T>) -> Var<T> {
+        x.flatten(1)
+    }
+    fn parameters(&self) -> Vec<Var<T>> {
+        Vec::new()
+    }
+}
+
+/// Reshapes every sample: `(B, ...) → (B, shape...)`.
+///
+/// ```
+/// use slowgrad_runtime::nn::{Module, Reshape};
+/// use slowgrad_runtime::Var;
+/// let x = Var::constant(ndarray::Array2::<f64>::zeros((2, 64)).into_dyn());
+/// assert_eq!(Reshape::new(&[1, 8, 8]).forward(&x).shape(), vec![2, 1, 8, 8]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Reshape {
+    /// The shape of one sample.
+    pub shape: Vec<usize>,
+}
+
+impl Reshape {
+    /// Reshapes each sample to `shape`.
+    pub fn new(shape: &[usize]) -> Reshape {
+        Reshape { shape: shape.to_vec() }
+    }
+}
+
+impl<T: Float> Module<T> for Reshape {
+    /// **Panics** if a sample's element count differs from the shape's.
+    #[track_caller]
+    fn forward(&self, x: &Var<T>) -> Var<T> {
+        let xs = x.shape();
+        assert!(!xs.is_empty(), "Reshape needs a batch axis, got a scalar");
+        let mut shape = vec![xs[0]];
+        shape.extend(&self.shape);
+        x.reshape(&shape)
+    }
+    fn parameters(&self) -> Vec<Var<T>> {
+        Vec::new()
+    }
+}
