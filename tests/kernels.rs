@@ -248,6 +248,20 @@ fn kernels_match_reference_f32() {
 }
 
 #[test]
+fn large_loop_nests_match_reference() {
+    // past PAR_MIN_WORK: the loop nest is split across threads along an output dimension
+    let mut rng = StdRng::seed_from_u64(5);
+    let big = |c: char| if c == 'b' { 3 } else { 1024 };
+    for _ in 0..3 {
+        check_case::<f32>("ij", "j", &big, 0.0, &[], &mut rng, 2e-5);
+        check_case::<f32>("ij", "i", &big, 0.0, &[], &mut rng, 2e-5);
+        check_case::<f64>("ij,j", "ij", &big, 0.0, &[], &mut rng, 1e-12);
+        check_case::<f64>("ij", "ji", &big, 0.0, &[], &mut rng, 1e-12);
+        check_case::<f64>("ij", "bij", &big, 0.0, &[], &mut rng, 1e-12);
+    }
+}
+
+#[test]
 fn gemm_sized_gradients_match_reference() {
     // the gradient equations of W4 and W5, at full size
     let mut rng = StdRng::seed_from_u64(4);

@@ -1,6 +1,6 @@
 //! Batched matrix products on the `gemm` crate, with the participants' own strides.
 
-use super::{Dims, GEMM_MIN_WORK, PAR_MIN_WORK};
+use super::{Dims, SyncPtr as SendPtr, GEMM_MIN_WORK, PAR_MIN_WORK};
 use crate::Float;
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -14,22 +14,6 @@ const K: u64 = 0b110;
 
 /// The work of one GEMM call from which the `gemm` crate itself may use threads.
 const GEMM_THREADING: usize = 48 * 48 * 256;
-
-/// A raw pointer that may cross threads.
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-
-// SAFETY: the pointer is only dereferenced by `try_run`'s tasks, which write disjoint elements
-// of the output and only read the inputs (see the SAFETY comment at the parallel loop).
-unsafe impl<T> Send for SendPtr<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for SendPtr<T> {}
-
-impl<T> SendPtr<T> {
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
 
 /// The dimensions of one role: the one handed to the GEMM (the largest) and the rest.
 fn pick(d: &Dims, role: u64) -> (Option<usize>, Vec<usize>) {

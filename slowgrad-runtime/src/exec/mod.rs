@@ -33,6 +33,7 @@ pub use reference::execute_reference;
 
 use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
+use rayon::prelude::*;
 use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
 
 /// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest.
@@ -242,6 +243,23 @@ impl Dims {
     }
 }
 
+/// A raw pointer that may cross threads.
+#[derive(Clone, Copy)]
+pub(crate) struct SyncPtr<T>(pub *mut T);
+
+// SAFETY: the pointer is only dereferenced by tasks that write disjoint elements of the output
+// and only read the inputs (see the SAFETY comments where they run).
+unsafe impl<T> Send for SyncPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SyncPtr<T> {}
+
+impl<T> SyncPtr<T> {
+    /// The pointer (a method, so closures capture the whole `SyncPtr`).
+    pub fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// A prepared step: its output shape and how it runs.
 #[derive(Debug)]
 pub(crate) struct Ready {
@@ -256,6 +274,9 @@ pub(crate) enum Prepared {
     Zero,
     /// The strided loop nest.
     Nest(nest::NestPlan),
+    /// The loop nest split along one output dimension into chunks that run on rayon's threads:
+    /// per chunk, the participants' offsets and its nest.
+    ParNest(Vec<(Vec<isize>, nest::NestPlan)>),
     /// (Batched) matrix products.
     Gemm(gemm::GemmPlan),
     /// Output-only dimensions: the core once, then copies of its block along each of them
@@ -294,7 +315,23 @@ impl Prepared {
                 return Prepared::Gemm(g);
             }
         }
-        Prepared::Nest(nest::NestPlan::new(&dims))
+        let threads = if dims.work() >= PAR_MIN_WORK { rayon::current_num_threads() } else { 1 };
+        let split = (0..dims.len()).filter(|&d| dims.mask[d] & OUT != 0).max_by_key(|&d| dims.size[d]);
+        match split {
+            Some(d) if threads > 1 && dims.size[d] >= threads => {
+                let n = dims.size[d];
+                let chunks = (0..threads)
+                    .map(|c| {
+                        let (lo, hi) = (n * c / threads, n * (c + 1) / threads);
+                        let mut sub = dims.clone();
+                        sub.size[d] = hi - lo;
+                        (dims.stride.iter().map(|s| s[d] * lo as isize).collect(), nest::NestPlan::new(&sub))
+                    })
+                    .collect();
+                Prepared::ParNest(chunks)
+            }
+            _ => Prepared::Nest(nest::NestPlan::new(&dims)),
+        }
     }
 
     /// Runs the step, adding into `out` (which starts zeroed).
@@ -310,6 +347,20 @@ impl Prepared {
             Prepared::Nest(n) => unsafe { n.run(out, ins) },
             // SAFETY: as the caller guarantees.
             Prepared::Gemm(g) => unsafe { g.run(out, ins[0], ins[1]) },
+            Prepared::ParNest(chunks) => {
+                let out = SyncPtr(out);
+                let ins: Vec<SyncPtr<T>> = ins.iter().map(|&p| SyncPtr(p as *mut T)).collect();
+                chunks.par_iter().for_each(|(off, plan)| {
+                    let ptrs: Vec<*const T> =
+                        ins.iter().zip(&off[1..]).map(|(p, &o)| p.get().wrapping_offset(o) as *const T).collect();
+                    // SAFETY: chunk `c` covers indices [lo, hi) of one output dimension, so its
+                    // offsets and its nest address the same elements as the whole nest does
+                    // for those indices (in bounds, as the caller guarantees); distinct chunks
+                    // write distinct output elements, since distinct output index tuples are
+                    // distinct elements; the inputs are only read.
+                    unsafe { plan.run(out.get().offset(off[0]), &ptrs) };
+                });
+            }
             Prepared::Broadcast(core, copies) => {
                 // SAFETY: the core's dimensions are a subset of the step's, at index 0 of the
                 // broadcast ones.
