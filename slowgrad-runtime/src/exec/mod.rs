@@ -21,7 +21,8 @@
 //!   the layout allows, so it vectorises.
 //!
 //! Large work uses both cores: the GEMM's own threads for one large product, rayon over the
-//! batch for many small ones; work under [`PAR_MIN_WORK`] never touches a thread.
+//! batch for many small ones, and loop nests split along an output dimension; work under
+//! [`PAR_MIN_WORK`] (products) or [`NEST_PAR_MIN_WORK`] (loop nests) never touches a thread.
 //! [`execute_reference`] is the plain loop nest every kernel is tested against.
 
 mod cache;
@@ -38,8 +39,11 @@ use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
 
 /// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest.
 pub const GEMM_MIN_WORK: usize = 12 * 12 * 12;
-/// Multiply-adds from which a step may use more than one thread.
+/// Multiply-adds from which a matrix-product step may use more than one thread.
 pub const PAR_MIN_WORK: usize = 1 << 20;
+/// Iterations from which a loop nest (copies, reductions, elementwise: bound by memory, so
+/// threads gain less) is split across threads.
+pub const NEST_PAR_MIN_WORK: usize = 1 << 22;
 
 /// Computes the extended einsum `spec` of `inputs`.
 ///
@@ -315,7 +319,7 @@ impl Prepared {
                 return Prepared::Gemm(g);
             }
         }
-        let threads = if dims.work() >= PAR_MIN_WORK { rayon::current_num_threads() } else { 1 };
+        let threads = if dims.work() >= NEST_PAR_MIN_WORK { rayon::current_num_threads() } else { 1 };
         let split = (0..dims.len()).filter(|&d| dims.mask[d] & OUT != 0).max_by_key(|&d| dims.size[d]);
         match split {
             Some(d) if threads > 1 && dims.size[d] >= threads => {
