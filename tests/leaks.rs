@@ -46,9 +46,18 @@ fn graph(x: &Var<f64, ndarray::Ix2>, w: &Var<f64, ndarray::Ix2>) -> Var<f64> {
 fn ten_thousand_graphs_leave_nothing_behind() {
     let x = Var::constant(Array2::from_shape_fn((8, 4), |(i, j)| (i + j) as f64 * 0.1));
     let w = Var::new(array![[0.1, -0.2, 0.3, 0.0], [0.5, 0.1, -0.1, 0.2]]);
-    // warm up lazily initialised state (thread-locals, caches)
+    // warm up lazily initialised state (thread-locals, and the bounded per-thread plan caches
+    // of every equation below, first and second order)
+    let wd = w.as_dyn();
     for _ in 0..10 {
         graph(&x, &w).backward();
+        graph(&x, &w).try_backward(BackwardOptions { retain_graph: true, create_graph: true }).unwrap();
+        einsum("ij->", &[&w.grad_var().unwrap()]).unwrap().backward();
+        w.zero_grad();
+        let y = graph(&x, &w);
+        let g = gradients(&y, &[&wd], None, BackwardOptions { retain_graph: true, create_graph: true }).unwrap();
+        let s = einsum("ij->", &[g[0].as_ref().unwrap()]).unwrap();
+        let _ = gradients(&s, &[&wd], None, BackwardOptions::default()).unwrap();
     }
     w.zero_grad();
     let baseline = live();
@@ -77,7 +86,6 @@ fn ten_thousand_graphs_leave_nothing_behind() {
     let after_create_graph = live();
 
     // second-order through gradients(): nothing is stored in the leaves
-    let wd = w.as_dyn();
     for _ in 0..10_000 {
         let y = graph(&x, &w);
         let g = gradients(&y, &[&wd], None, BackwardOptions { retain_graph: true, create_graph: true }).unwrap();

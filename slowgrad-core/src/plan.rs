@@ -154,8 +154,9 @@ impl Step {
 }
 
 impl Plan {
-    /// Plans `equation`. With label sizes (`sizes[l]`), pairs are chosen by the size of their
-    /// intermediate result; without, by its number of labels.
+    /// Plans `equation`. With label sizes (`sizes[l]`), the next pair is the one whose
+    /// contraction costs the fewest multiply-adds (then the one with the smallest result);
+    /// without, the one whose result has the fewest labels.
     ///
     /// ```
     /// use slowgrad_core::{ExtEinsum, Plan, KernelKind};
@@ -194,23 +195,23 @@ impl Plan {
         }
         // 2. contract pairs until one is left
         while live.len() > 1 {
-            let mut best: Option<(u128, usize, usize, Vec<usize>)> = None;
+            let mut best: Option<Candidate> = None;
             for a in 0..live.len() {
                 for b in a + 1..live.len() {
                     let skip = [live[a].0, live[b].0];
                     let labels = dedup(
                         live[a].1.iter().chain(&live[b].1).copied().filter(|&l| needed_elsewhere(&live, &skip, l)),
                     );
-                    let cost: u128 = match sizes {
+                    // with sizes: the step's multiply-adds (the product of the sizes of every
+                    // label of the pair), then the size of its result; without: the result's
+                    // number of labels
+                    let cost: (u128, u128) = match sizes {
                         Some(s) => {
-                            labels.iter().map(|&l| s[l] as u128).product::<u128>()
-                                * dedup(live[a].1.iter().chain(&live[b].1).copied())
-                                    .iter()
-                                    .map(|&l| s[l] as u128)
-                                    .product::<u128>()
-                                    .max(1)
+                            let size =
+                                |ls: &[usize]| ls.iter().map(|&l| s[l] as u128).fold(1u128, u128::saturating_mul);
+                            (size(&dedup(live[a].1.iter().chain(&live[b].1).copied())), size(&labels))
                         }
-                        None => labels.len() as u128,
+                        None => (labels.len() as u128, 0),
                     };
                     if best.as_ref().is_none_or(|bst| cost < bst.0) {
                         best = Some((cost, a, b, labels));
@@ -236,6 +237,9 @@ impl Plan {
         Plan { equation: equation.clone(), steps }
     }
 }
+
+/// A pair to contract next: (cost, first, second, labels of its result).
+type Candidate = ((u128, u128), usize, usize, Vec<usize>);
 
 fn dedup(it: impl Iterator<Item = usize>) -> Vec<usize> {
     let mut v = Vec::new();
@@ -343,6 +347,21 @@ mod tests {
         assert_eq!(plan("ii,ij->ij", &[2, 2]).steps.len(), 1);
         // a trace is
         assert_eq!(plan("ii,j->j", &[2, 1]).steps[0].spec.to_string(), "ii->");
+    }
+
+    #[test]
+    fn pairs_by_multiply_adds() {
+        let planned = |p: &str, shapes: &[&[usize]]| {
+            let e = ExtEinsum::parse(p, &shapes.iter().map(|s| s.len()).collect::<Vec<_>>()).unwrap();
+            let sizes = e.label_sizes(shapes, None).unwrap();
+            Plan::new(&e, Some(&sizes)).steps.iter().map(|s| s.spec.to_string()).collect::<Vec<_>>()
+        };
+        // W7: a chain of equal squares is contracted left to right, never as an outer product
+        assert_eq!(planned("ij,jk,kl->il", &[&[64, 64], &[64, 64], &[64, 64]]), ["ij,jk->ik", "ik,kl->il"]);
+        // a thin end is contracted first
+        assert_eq!(planned("ij,jk,kl->il", &[&[64, 64], &[64, 64], &[64, 2]]), ["jk,kl->jl", "ij,jl->il"]);
+        // W8: the 32K outer product bi,bj first, then one GEMM with K = ij (not 524K with o inside)
+        assert_eq!(planned("bi,oij,bj->bo", &[&[32, 32], &[16, 32, 32], &[32, 32]]), ["bi,bj->bij", "bij,oij->bo"]);
     }
 
     #[test]

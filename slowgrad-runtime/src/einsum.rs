@@ -5,6 +5,7 @@ use crate::var::{record, BackwardFn, Var};
 use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use slowgrad_core::{EinsumError, Equation, Explanation, ExtEinsum, Plan};
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 /// An executable extended einsum with its gradients: the interface between the tape and the
@@ -38,6 +39,147 @@ impl<T: Float> Kernel<T> for Interpreted {
     fn gradient(&self, k: usize) -> Box<dyn Kernel<T>> {
         Box::new(Interpreted(Rc::new(self.0.gradient(k))))
     }
+}
+
+/// An equation and, computed on first use and kept, the equations of its gradients: the
+/// kernels of a cached plan, so a repeated backward pass does not rebuild them.
+#[derive(Debug)]
+struct SpecNode {
+    spec: ExtEinsum,
+    grads: Vec<OnceCell<Rc<SpecNode>>>,
+}
+
+impl SpecNode {
+    fn new(spec: ExtEinsum) -> Rc<SpecNode> {
+        let grads = (0..spec.inputs.len()).map(|_| OnceCell::new()).collect();
+        Rc::new(SpecNode { spec, grads })
+    }
+
+    fn gradient(&self, k: usize) -> Rc<SpecNode> {
+        match self.grads.get(k) {
+            Some(cell) => cell.get_or_init(|| SpecNode::new(self.spec.gradient(k))).clone(),
+            None => SpecNode::new(self.spec.gradient(k)),
+        }
+    }
+}
+
+/// The interpreter's kernel for a step of a cached plan.
+#[derive(Debug, Clone)]
+struct CachedKernel(Rc<SpecNode>);
+
+impl<T: Float> Kernel<T> for CachedKernel {
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> Result<ArrayD<T>, EinsumError> {
+        execute(&self.0.spec, inputs, out_shape)
+    }
+
+    fn gradient(&self, k: usize) -> Box<dyn Kernel<T>> {
+        Box::new(CachedKernel(self.0.gradient(k)))
+    }
+}
+
+/// A resolved equation planned for given operand shapes.
+#[derive(Debug)]
+struct Compiled {
+    out_shape: Vec<usize>,
+    /// Slots read by each step (as in [`Plan`]) and its kernel.
+    steps: Vec<(Vec<usize>, Rc<SpecNode>)>,
+}
+
+impl Compiled {
+    fn new(ext: &ExtEinsum, shapes: &[&[usize]]) -> Result<Compiled, EinsumError> {
+        let sizes = ext.label_sizes(shapes, None)?;
+        let out_shape = ext.output_shape(&sizes)?;
+        let plan = Plan::new(ext, Some(&sizes));
+        let steps = plan.steps.into_iter().map(|s| (s.operands, SpecNode::new(s.spec))).collect();
+        Ok(Compiled { out_shape, steps })
+    }
+}
+
+/// Plans of the runtime `einsum()`, cached per thread by pattern and operand shapes.
+mod plan_cache {
+    use super::Compiled;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Entries kept per thread; the oldest is replaced when full.
+    const CAPACITY: usize = 64;
+
+    struct Entry {
+        pattern: String,
+        /// Rank, then dimensions, of every operand.
+        shapes: Vec<usize>,
+        compiled: Rc<Compiled>,
+    }
+
+    #[derive(Default)]
+    struct Cache {
+        entries: Vec<Entry>,
+        next: usize,
+    }
+
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    }
+
+    fn flat<'a>(shapes: impl Iterator<Item = &'a [usize]> + 'a) -> impl Iterator<Item = usize> + 'a {
+        shapes.flat_map(|s| std::iter::once(s.len()).chain(s.iter().copied()))
+    }
+
+    /// The cached plan of `pattern` for operands of these shapes.
+    pub(super) fn lookup<'a>(
+        pattern: &str,
+        shapes: impl Iterator<Item = &'a [usize]> + Clone + 'a,
+    ) -> Option<Rc<Compiled>> {
+        CACHE.with(|c| {
+            c.borrow()
+                .entries
+                .iter()
+                .find(|e| e.pattern == pattern && e.shapes.iter().copied().eq(flat(shapes.clone())))
+                .map(|e| e.compiled.clone())
+        })
+    }
+
+    /// Caches a plan.
+    pub(super) fn insert<'a>(pattern: &str, shapes: impl Iterator<Item = &'a [usize]> + 'a, compiled: Rc<Compiled>) {
+        let entry = Entry { pattern: pattern.to_string(), shapes: flat(shapes).collect(), compiled };
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.entries.len() < CAPACITY {
+                c.entries.push(entry);
+            } else {
+                let i = c.next;
+                c.entries[i] = entry;
+                c.next = (i + 1) % CAPACITY;
+            }
+        });
+    }
+}
+
+/// The plan of `pattern` for operands of these shapes, from the cache or parsed and planned.
+fn compiled(pattern: &str, shapes: &[&[usize]]) -> Result<Rc<Compiled>, EinsumError> {
+    if let Some(c) = plan_cache::lookup(pattern, shapes.iter().copied()) {
+        return Ok(c);
+    }
+    let eq = Equation::parse(pattern)?;
+    let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+    let ext = ExtEinsum::resolve(&eq, &ranks)?;
+    let c = Rc::new(Compiled::new(&ext, shapes)?);
+    plan_cache::insert(pattern, shapes.iter().copied(), c.clone());
+    Ok(c)
+}
+
+/// Runs a compiled plan on `Var`s, recording each step.
+fn run_compiled<T: Float>(c: &Compiled, vars: &[Var<T, IxDyn>]) -> Result<Var<T, IxDyn>, EinsumError> {
+    let mut slots: Vec<Var<T, IxDyn>> = Vec::with_capacity(vars.len() + c.steps.len());
+    slots.extend_from_slice(vars);
+    for (operands, node) in &c.steps {
+        let args: Vec<Var<T, IxDyn>> = operands.iter().map(|&s| slots[s].clone()).collect();
+        let result = apply_kernel(Box::new(CachedKernel(node.clone())), &args, None)?;
+        slots.push(result);
+    }
+    let out = slots.pop().expect("a plan has at least one step");
+    debug_assert_eq!(out.shape(), c.out_shape);
+    Ok(out)
 }
 
 struct KernelBackward<T: Float>(Box<dyn Kernel<T>>);
@@ -133,9 +275,13 @@ impl<T: Float, D: Dimension> Operand<T> for Var<T, D> {
 /// assert_eq!(err.to_string(), "operand 1 has rank 1 but its term `jk` has 2 labels");
 /// ```
 pub fn einsum<T: Float>(pattern: &str, operands: &[&dyn Operand<T>]) -> Result<Var<T, IxDyn>, EinsumError> {
-    let eq = Equation::parse(pattern)?;
     let vars: Vec<Var<T, IxDyn>> = operands.iter().map(|o| o.to_var()).collect();
-    run_equation(&eq, &vars)
+    let c = {
+        let guards: Vec<std::cell::Ref<'_, ArrayD<T>>> = vars.iter().map(|v| v.borrow_value()).collect();
+        let shapes: Vec<&[usize]> = guards.iter().map(|g| g.shape()).collect();
+        compiled(pattern, &shapes)?
+    };
+    run_compiled(&c, &vars)
 }
 
 /// [`einsum`] on a parsed equation.
@@ -153,18 +299,7 @@ pub fn run_equation<T: Float>(eq: &Equation, vars: &[Var<T, IxDyn>]) -> Result<V
 pub fn run_ext<T: Float>(ext: &ExtEinsum, vars: &[Var<T, IxDyn>]) -> Result<Var<T, IxDyn>, EinsumError> {
     let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.shape()).collect();
     let shape_refs: Vec<&[usize]> = shapes.iter().map(|s| &s[..]).collect();
-    let sizes = ext.label_sizes(&shape_refs, None)?;
-    let out_shape = ext.output_shape(&sizes)?;
-    let plan = Plan::new(ext, Some(&sizes));
-    let mut slots: Vec<Var<T, IxDyn>> = vars.to_vec();
-    for step in plan.steps {
-        let args: Vec<Var<T, IxDyn>> = step.operands.iter().map(|&s| slots[s].clone()).collect();
-        let result = ext_einsum(step.spec, &args, None)?;
-        slots.push(result);
-    }
-    let out = slots.pop().expect("a plan has at least one step");
-    debug_assert_eq!(out.shape(), out_shape);
-    Ok(out)
+    run_compiled(&Compiled::new(ext, &shape_refs)?, vars)
 }
 
 /// Einstein summation on plain arrays, parsed at run time (no tape).
@@ -178,18 +313,14 @@ pub fn run_ext<T: Float>(ext: &ExtEinsum, vars: &[Var<T, IxDyn>]) -> Result<Var<
 /// assert_eq!(t.into_iter().next(), Some(5.0));
 /// ```
 pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>, EinsumError> {
-    let eq = Equation::parse(pattern)?;
-    let ranks: Vec<usize> = operands.iter().map(|o| o.ndim()).collect();
-    let ext = ExtEinsum::resolve(&eq, &ranks)?;
     let shapes: Vec<&[usize]> = operands.iter().map(|o| o.shape()).collect();
-    let sizes = ext.label_sizes(&shapes, None)?;
-    let plan = Plan::new(&ext, Some(&sizes));
-    let mut slots: Vec<ArrayD<T>> = Vec::new();
-    for step in &plan.steps {
-        let n = operands.len();
+    let c = compiled(pattern, &shapes)?;
+    let n = operands.len();
+    let mut slots: Vec<ArrayD<T>> = Vec::with_capacity(c.steps.len());
+    for (ops, node) in &c.steps {
         let views: Vec<ArrayViewD<'_, T>> =
-            step.operands.iter().map(|&s| if s < n { operands[s].view() } else { slots[s - n].view() }).collect();
-        let r = execute(&step.spec, &views, None)?;
+            ops.iter().map(|&s| if s < n { operands[s].view() } else { slots[s - n].view() }).collect();
+        let r = execute(&node.spec, &views, None)?;
         slots.push(r);
     }
     Ok(slots.pop().expect("a plan has at least one step"))

@@ -1,4 +1,7 @@
-//! The extended-einsum interpreter: one strided loop nest over raw data.
+//! The reference interpreter: one strided loop nest over raw data, with no kernel dispatch.
+//!
+//! [`execute`](super::execute) dispatches to faster kernels; this plain loop nest is kept as the
+//! independent reference that tests compare every kernel class against.
 //!
 //! Every operand and the output get one stride per label (the sum of the strides of the axes
 //! that carry it, so a repeated label walks the diagonal; 0 where an axis of size 1 is broadcast
@@ -10,14 +13,15 @@ use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use slowgrad_core::{checked_len, EinsumError, ExtEinsum};
 
-/// Computes the extended einsum `spec` of `inputs`.
+/// Computes the extended einsum `spec` of `inputs` with the plain loop nest (the reference for
+/// [`execute`](super::execute), with the same arguments and results).
 ///
 /// `out_shape` gives the output shape; it is required when an output label appears in no
 /// input, and may hold 1 where a label of larger size is to be summed to size 1. With `None`
 /// every output label takes its full size.
 ///
 /// **Errors** if the shapes do not fit `spec` (see [`EinsumError`]).
-pub fn execute<T: Float>(
+pub fn execute_reference<T: Float>(
     spec: &ExtEinsum,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
@@ -232,7 +236,7 @@ mod tests {
     use ndarray::{array, Array2};
 
     fn ex(inputs: &str, output: &str, ops: &[ArrayViewD<'_, f64>], shape: Option<&[usize]>) -> ArrayD<f64> {
-        execute(&ExtEinsum::from_letters(inputs, output).unwrap(), ops, shape).unwrap()
+        execute_reference(&ExtEinsum::from_letters(inputs, output).unwrap(), ops, shape).unwrap()
     }
 
     #[test]

@@ -1,0 +1,212 @@
+//! Workloads W1–W8 of `shared/bench/PEERS.md`: the runtime-parsed `einsum()` forward and
+//! forward+backward (through the tape, gradients of every operand for a random upstream
+//! gradient), the tape-free `einsum_array`, ndarray's `dot` (hand-composed where a workload is
+//! not one product), and the `gemm` crate directly for the plain 2-D products.
+//!
+//! Ids are `<workload>_<type>/<implementation>/<pass>`, e.g. `W2_f32/runtime/fwdbwd`, so another
+//! implementation (the `einsum!` macro) is one more column: `W2_f32/macro/fwd`.
+//!
+//! ```text
+//! cargo bench --bench einsum                      # all
+//! cargo bench --bench einsum -- 'W4_f32/'         # one workload
+//! RAYON_NUM_THREADS=1 cargo bench --bench einsum  # one thread
+//! ```
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, Ix3, Ix4, IxDyn, ShapeBuilder};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use slowgrad::{einsum, einsum_array, BackwardOptions, Float, Operand, Var};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// One workload: its id, pattern and operand shapes.
+struct Workload {
+    id: &'static str,
+    pattern: &'static str,
+    shapes: Vec<Vec<usize>>,
+}
+
+fn workloads() -> Vec<Workload> {
+    let w = |id, pattern, shapes: &[&[usize]]| Workload {
+        id,
+        pattern,
+        shapes: shapes.iter().map(|s| s.to_vec()).collect(),
+    };
+    vec![
+        w("W1", "ij,jk->ik", &[&[8, 8], &[8, 8]]),
+        w("W2", "ij,jk->ik", &[&[64, 64], &[64, 64]]),
+        w("W3", "ij,jk->ik", &[&[512, 512], &[512, 512]]),
+        w("W4", "bhqd,bhkd->bhqk", &[&[8, 8, 64, 32], &[8, 8, 64, 32]]),
+        w("W5", "bi,oi->bo", &[&[64, 784], &[256, 784]]),
+        w("W6a", "ii->", &[&[1024, 1024]]),
+        w("W6b", "ij->j", &[&[1024, 1024]]),
+        w("W7", "ij,jk,kl->il", &[&[64, 64], &[64, 64], &[64, 64]]),
+        w("W8", "bi,oij,bj->bo", &[&[32, 32], &[16, 32, 32], &[32, 32]]),
+    ]
+}
+
+fn random<T: Float>(shape: &[usize], rng: &mut StdRng) -> ArrayD<T> {
+    let n = shape.iter().product();
+    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|_| T::cast(rng.random_range(-1.0..1.0))).collect())
+        .expect("shape fits")
+}
+
+fn fix<T: Float, D: Dimension>(a: &ArrayD<T>) -> Array<T, D> {
+    a.clone().into_dimensionality::<D>().expect("rank")
+}
+
+/// The runtime `einsum()` and `einsum_array` on one workload.
+fn bench_runtime<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut StdRng) {
+    let arrays: Vec<ArrayD<T>> = w.shapes.iter().map(|s| random::<T>(s, rng)).collect();
+    let vars: Vec<Var<T>> = arrays.iter().map(|a| Var::new(a.clone())).collect();
+    let ops: Vec<&dyn Operand<T>> = vars.iter().map(|v| v as &dyn Operand<T>).collect();
+    let out_shape = einsum(w.pattern, &ops).expect("workload fits").shape();
+    let upstream = Var::constant(random::<T>(&out_shape, rng));
+    let mut g = c.benchmark_group(format!("{}_{ty}", w.id));
+    g.bench_function("runtime/fwd", |b| b.iter(|| einsum(w.pattern, black_box(&ops)).expect("fits")));
+    g.bench_function("runtime/fwdbwd", |b| {
+        b.iter(|| {
+            for v in &vars {
+                v.zero_grad();
+            }
+            let y = einsum(w.pattern, black_box(&ops)).expect("fits");
+            y.try_backward_with_var(&upstream, BackwardOptions::default()).expect("seed fits");
+        })
+    });
+    let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+    g.bench_function("runtime-array/fwd", |b| b.iter(|| einsum_array(w.pattern, black_box(&views)).expect("fits")));
+    g.finish();
+}
+
+/// ndarray `dot` (and hand-composed ndarray code) on one workload.
+fn bench_ndarray<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut StdRng) {
+    let a: Vec<ArrayD<T>> = w.shapes.iter().map(|s| random::<T>(s, rng)).collect();
+    let mut g = c.benchmark_group(format!("{}_{ty}", w.id));
+    match w.id {
+        "W1" | "W2" | "W3" => {
+            let (x, y) = (fix::<T, Ix2>(&a[0]), fix::<T, Ix2>(&a[1]));
+            g.bench_function("ndarray/fwd", |b| b.iter(|| black_box(&x).dot(black_box(&y))));
+        }
+        "W4" => {
+            let (q, k) = (fix::<T, Ix4>(&a[0]), fix::<T, Ix4>(&a[1]));
+            g.bench_function("ndarray/fwd", |b| {
+                b.iter(|| {
+                    let mut out = Array::<T, _>::zeros((8, 8, 64, 64));
+                    for i in 0..8 {
+                        for h in 0..8 {
+                            let qs = q.slice(s![i, h, .., ..]);
+                            let ks = k.slice(s![i, h, .., ..]);
+                            let mut o = out.slice_mut(s![i, h, .., ..]);
+                            ndarray::linalg::general_mat_mul(T::one(), &qs, &ks.t(), T::zero(), &mut o);
+                        }
+                    }
+                    out
+                })
+            });
+        }
+        "W5" => {
+            let (x, y) = (fix::<T, Ix2>(&a[0]), fix::<T, Ix2>(&a[1]));
+            g.bench_function("ndarray/fwd", |b| b.iter(|| black_box(&x).dot(&black_box(&y).t())));
+        }
+        "W6a" => {
+            let x = fix::<T, Ix2>(&a[0]);
+            g.bench_function("ndarray/fwd", |b| b.iter(|| black_box(&x).diag().sum()));
+        }
+        "W6b" => {
+            let x = fix::<T, Ix2>(&a[0]);
+            g.bench_function("ndarray/fwd", |b| b.iter(|| black_box(&x).sum_axis(Axis(0))));
+        }
+        "W7" => {
+            let (x, y, z) = (fix::<T, Ix2>(&a[0]), fix::<T, Ix2>(&a[1]), fix::<T, Ix2>(&a[2]));
+            g.bench_function("ndarray/fwd", |b| b.iter(|| black_box(&x).dot(&y).dot(&z)));
+        }
+        "W8" => {
+            // bo = Σ_ij x_bi W_oij y_bj: per o, (x · W_o) ⊙ y summed over j
+            let (x, wt, y) = (fix::<T, Ix2>(&a[0]), fix::<T, Ix3>(&a[1]), fix::<T, Ix2>(&a[2]));
+            g.bench_function("ndarray/fwd", |b| {
+                b.iter(|| {
+                    let mut out = Array::<T, _>::zeros((32, 16));
+                    for o in 0..16 {
+                        let wo = wt.slice(s![o, .., ..]);
+                        let t = black_box(&x).dot(&wo);
+                        out.column_mut(o).assign(&(t * &y).sum_axis(Axis(1)));
+                    }
+                    out
+                })
+            });
+        }
+        _ => {}
+    }
+    g.finish();
+}
+
+/// The `gemm` crate directly on the plain 2-D products (W1–W3, W5).
+fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut StdRng) {
+    let (m, k, n, transposed) = match w.id {
+        "W1" => (8, 8, 8, false),
+        "W2" => (64, 64, 64, false),
+        "W3" => (512, 512, 512, false),
+        "W5" => (64, 784, 256, true),
+        _ => return,
+    };
+    let x = random::<T>(&[m, k], rng);
+    let y = if transposed { random::<T>(&[n, k], rng) } else { random::<T>(&[k, n], rng) };
+    let (rhs_rs, rhs_cs) = if transposed { (1, k as isize) } else { (n as isize, 1) };
+    let mut g = c.benchmark_group(format!("{}_{ty}", w.id));
+    g.bench_function("gemm/fwd", |b| {
+        b.iter(|| {
+            let mut out = Array::<T, _>::zeros((m, n).f());
+            let o = out.as_mut_ptr();
+            // SAFETY: `out` is m×n column-major (row stride 1, column stride m), `x` m×k and `y`
+            // k×n (or n×k read transposed) standard layout, so every index below m, n, k is in
+            // bounds; the output does not alias the inputs.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    o,
+                    m as isize,
+                    1,
+                    false,
+                    black_box(&x).as_ptr(),
+                    1,
+                    k as isize,
+                    black_box(&y).as_ptr(),
+                    rhs_cs,
+                    rhs_rs,
+                    T::one(),
+                    T::one(),
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::Rayon(0),
+                )
+            };
+            out
+        })
+    });
+    g.finish();
+}
+
+fn all(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(7);
+    for w in workloads() {
+        bench_runtime::<f32>(c, &w, "f32", &mut rng);
+        bench_ndarray::<f32>(c, &w, "f32", &mut rng);
+        bench_gemm::<f32>(c, &w, "f32", &mut rng);
+        if matches!(w.id, "W2" | "W3" | "W5") {
+            bench_runtime::<f64>(c, &w, "f64", &mut rng);
+            bench_ndarray::<f64>(c, &w, "f64", &mut rng);
+            bench_gemm::<f64>(c, &w, "f64", &mut rng);
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(20);
+    targets = all
+}
+criterion_main!(benches);

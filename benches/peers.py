@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""PyTorch and JAX on the workloads W1-W8 of benches/einsum.rs (shared/bench/PEERS.md).
+
+Forward: the einsum alone; forward+backward: the einsum and the gradients of every operand for a
+random upstream gradient (torch.autograd.grad; jax.vjp under jit). f32, median µs over rounds
+after a warm-up. A framework that is not installed is skipped with a note.
+
+    python3 benches/peers.py [--threads N] [--rounds R] [--filter W4]
+"""
+import argparse
+import statistics
+import sys
+import time
+
+WORKLOADS = [
+    ("W1", "ij,jk->ik", [(8, 8), (8, 8)]),
+    ("W2", "ij,jk->ik", [(64, 64), (64, 64)]),
+    ("W3", "ij,jk->ik", [(512, 512), (512, 512)]),
+    ("W4", "bhqd,bhkd->bhqk", [(8, 8, 64, 32), (8, 8, 64, 32)]),
+    ("W5", "bi,oi->bo", [(64, 784), (256, 784)]),
+    ("W6a", "ii->", [(1024, 1024)]),
+    ("W6b", "ij->j", [(1024, 1024)]),
+    ("W7", "ij,jk,kl->il", [(64, 64), (64, 64), (64, 64)]),
+    ("W8", "bi,oij,bj->bo", [(32, 32), (16, 32, 32), (32, 32)]),
+]
+
+
+def median_us(f, rounds, min_time=0.05):
+    """Median µs per call of f over `rounds` rounds, each long enough to time."""
+    f()
+    n = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(n):
+            f()
+        if time.perf_counter() - t >= min_time / 10 or n >= 1 << 20:
+            break
+        n *= 2
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(n):
+            f()
+        samples.append((time.perf_counter() - t) / n * 1e6)
+    return statistics.median(samples)
+
+
+def bench_torch(args):
+    try:
+        import torch
+    except ImportError:
+        print("torch: not installed, skipped", file=sys.stderr)
+        return None
+    torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    out = {}
+    for wid, pat, shapes in WORKLOADS:
+        if args.filter not in wid:
+            continue
+        xs = [torch.rand(s, generator=g, dtype=torch.float32, requires_grad=True) for s in shapes]
+        with torch.no_grad():
+            up = torch.rand(torch.einsum(pat, *xs).shape, generator=g)
+
+        def fwd():
+            return torch.einsum(pat, *xs)
+
+        def fwdbwd():
+            return torch.autograd.grad(torch.einsum(pat, *xs), xs, up)
+
+        out[wid] = (median_us(fwd, args.rounds), median_us(fwdbwd, args.rounds))
+    return out
+
+
+def bench_jax(args):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        print("jax: not installed, skipped", file=sys.stderr)
+        return None
+    key = jax.random.PRNGKey(0)
+    out = {}
+    for wid, pat, shapes in WORKLOADS:
+        if args.filter not in wid:
+            continue
+        keys = jax.random.split(key, len(shapes) + 1)
+        xs = [jax.random.uniform(k, s, dtype=jnp.float32) for k, s in zip(keys, shapes)]
+        f = jax.jit(lambda *a, p=pat: jnp.einsum(p, *a))
+        up = jax.random.uniform(keys[-1], f(*xs).shape, dtype=jnp.float32)
+        g = jax.jit(lambda u, *a, p=pat: jax.vjp(lambda *b: jnp.einsum(p, *b), *a)[1](u))
+
+        def fwd():
+            f(*xs).block_until_ready()
+
+        def fwdbwd():
+            jax.block_until_ready(g(up, *xs))
+
+        out[wid] = (median_us(fwd, args.rounds), median_us(fwdbwd, args.rounds))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--filter", default="")
+    args = ap.parse_args()
+    results = {"torch": bench_torch(args), "jax": bench_jax(args)}
+    results = {k: v for k, v in results.items() if v}
+    if not results:
+        print("no peer framework installed (pip install torch jax); nothing measured")
+        return
+    names = list(results)
+    print(f"| workload (µs, median, f32, {args.threads} thread(s)) | " + " | ".join(f"{n} fwd / fwd+bwd" for n in names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for wid, _, _ in WORKLOADS:
+        cells = [results[n].get(wid) for n in names]
+        if all(c is None for c in cells):
+            continue
+        print(f"| {wid} | " + " | ".join("" if c is None else f"{c[0]:.3g} / {c[1]:.3g}" for c in cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
