@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         .map(|(k, t)| t.label_count() + ((rank_byte as usize >> (k % 4)) & 3) * usize::from(t.has_ellipsis()))
         .collect();
     if let Ok(ext) = ExtEinsum::resolve(&eq, &ranks) {
-        let _ = Explanation::new(&ext).to_string();
+        // planning is cubic in the operand count: explain the patterns a program would write
+        if ext.inputs.len() <= 8 {
+            let _ = Explanation::new(&ext).to_string();
+        }
         for k in 0..ext.inputs.len() {
             assert_eq!(ext.gradient(k).output, ext.inputs[k]);
         }

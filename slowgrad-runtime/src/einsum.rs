@@ -326,17 +326,36 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
     Ok(slots.pop().expect("a plan has at least one step"))
 }
 
-/// What a pattern runs as, for operands of the given ranks: the forward plan (steps, kernel
-/// classes, loop orders) and, for each step, the gradient equation of each of its operands, as
-/// the backward pass runs them. `einsum!` generates one kernel for each of these equations.
+/// What a pattern runs as: the forward plan (steps, kernel classes, loop orders) and, for each
+/// step, the gradient equation of each of its operands, as the backward pass runs them.
+/// `einsum!` generates one kernel for each of these equations. An ellipsis is taken to cover no
+/// dimension; see [`explain_for`] to give the operands' ranks.
 ///
-/// **Errors** if the pattern is malformed or the ranks do not fit.
+/// **Errors** if the pattern is malformed.
 ///
 /// ```
-/// let text = slowgrad_runtime::explain("ij,jk->ik", &[2, 2]).unwrap();
+/// let text = slowgrad_runtime::explain("ij,jk->ik").unwrap();
+/// assert!(text.starts_with("forward: ij,jk->ik"));
 /// assert!(text.contains("d#0 from d#2: ik,jk->ij"));
 /// ```
-pub fn explain(pattern: &str, ranks: &[usize]) -> Result<String, EinsumError> {
-    let ext = ExtEinsum::parse(pattern, ranks)?;
-    Ok(Explanation::new(&ext).to_string())
+pub fn explain(pattern: &str) -> Result<String, EinsumError> {
+    let eq = Equation::parse(pattern)?;
+    let ranks: Vec<usize> = eq.inputs.iter().map(|t| t.label_count()).collect();
+    explain_equation(&ExtEinsum::resolve(&eq, &ranks)?)
+}
+
+/// [`explain`] for operands of the given ranks (which matter when the pattern has `...`).
+///
+/// **Errors** if the pattern is malformed or the ranks do not fit it.
+///
+/// ```
+/// let text = slowgrad_runtime::explain_for("...ij,jk->...ik", &[3, 2]).unwrap();
+/// assert!(text.starts_with("forward: 0ij,jk->0ik"));
+/// ```
+pub fn explain_for(pattern: &str, ranks: &[usize]) -> Result<String, EinsumError> {
+    explain_equation(&ExtEinsum::parse(pattern, ranks)?)
+}
+
+fn explain_equation(ext: &ExtEinsum) -> Result<String, EinsumError> {
+    Ok(Explanation::new(ext).to_string())
 }

@@ -18,7 +18,8 @@ mod rng;
 mod var;
 
 pub use einsum::{
-    apply_kernel, einsum, einsum_array, explain, ext_einsum, run_equation, run_ext, Interpreted, Kernel, Operand,
+    apply_kernel, einsum, einsum_array, explain, explain_for, ext_einsum, run_equation, run_ext, Interpreted, Kernel,
+    Operand,
 };
 pub use float::Float;
 pub use ops::{broadcast_to, sum_to};
