@@ -6,8 +6,7 @@
 //! Every operand and the output get one stride per label (the sum of the strides of the axes
 //! that carry it, so a repeated label walks the diagonal; 0 where an axis of size 1 is broadcast
 //! against a larger size, so the output sums back to size 1). The loops run over every label
-//! once, innermost the label with the smallest strides; the innermost loop accumulates in a
-//! register when it is summed away.
+//! once, innermost the label with the smallest strides, with one plain multiply-add per element.
 
 use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -105,13 +104,7 @@ impl LoopNest<'_> {
             // SAFETY: offsets stay within the views, as the caller guarantees.
             unsafe {
                 let o = out.offset(off_out);
-                match n_in {
-                    1 => inner1(o, s_out, ins[0].offset(off_in[0]), s_in[0], n_inner),
-                    2 => {
-                        inner2(o, s_out, ins[0].offset(off_in[0]), s_in[0], ins[1].offset(off_in[1]), s_in[1], n_inner)
-                    }
-                    _ => innern(o, s_out, ins, &off_in, &s_in, n_inner),
-                }
+                innern(o, s_out, ins, &off_in, &s_in, n_inner);
             }
             // advance the odometer over the outer labels
             let mut d = outer.len();
@@ -140,83 +133,7 @@ impl LoopNest<'_> {
     }
 }
 
-#[inline(always)]
-unsafe fn inner1<T: Float>(o: *mut T, so: isize, a: *const T, sa: isize, n: usize) {
-    // SAFETY (all three loops): i < n = the label's size, so each offset is in bounds.
-    unsafe {
-        if so == 0 {
-            let mut acc = T::zero();
-            if sa == 1 {
-                for &x in std::slice::from_raw_parts(a, n) {
-                    acc += x;
-                }
-            } else {
-                for i in 0..n as isize {
-                    acc += *a.offset(i * sa);
-                }
-            }
-            *o += acc;
-        } else if so == 1 && sa == 1 {
-            let out = std::slice::from_raw_parts_mut(o, n);
-            let x = std::slice::from_raw_parts(a, n);
-            for (y, &v) in out.iter_mut().zip(x) {
-                *y += v;
-            }
-        } else {
-            for i in 0..n as isize {
-                *o.offset(i * so) += *a.offset(i * sa);
-            }
-        }
-    }
-}
-
-#[inline(always)]
-unsafe fn inner2<T: Float>(o: *mut T, so: isize, a: *const T, sa: isize, b: *const T, sb: isize, n: usize) {
-    // SAFETY: i < n = the label's size, so each offset is in bounds.
-    unsafe {
-        if so == 0 {
-            let mut acc = T::zero();
-            if sa == 1 && sb == 1 {
-                let x = std::slice::from_raw_parts(a, n);
-                let y = std::slice::from_raw_parts(b, n);
-                for (&u, &v) in x.iter().zip(y) {
-                    acc += u * v;
-                }
-            } else {
-                for i in 0..n as isize {
-                    acc += *a.offset(i * sa) * *b.offset(i * sb);
-                }
-            }
-            *o += acc;
-        } else if so == 1 && sa == 0 && sb == 1 {
-            let s = *a;
-            let out = std::slice::from_raw_parts_mut(o, n);
-            let y = std::slice::from_raw_parts(b, n);
-            for (z, &v) in out.iter_mut().zip(y) {
-                *z += s * v;
-            }
-        } else if so == 1 && sa == 1 && sb == 0 {
-            let s = *b;
-            let out = std::slice::from_raw_parts_mut(o, n);
-            let x = std::slice::from_raw_parts(a, n);
-            for (z, &u) in out.iter_mut().zip(x) {
-                *z += u * s;
-            }
-        } else if so == 1 && sa == 1 && sb == 1 {
-            let out = std::slice::from_raw_parts_mut(o, n);
-            let x = std::slice::from_raw_parts(a, n);
-            let y = std::slice::from_raw_parts(b, n);
-            for ((z, &u), &v) in out.iter_mut().zip(x).zip(y) {
-                *z += u * v;
-            }
-        } else {
-            for i in 0..n as isize {
-                *o.offset(i * so) += *a.offset(i * sa) * *b.offset(i * sb);
-            }
-        }
-    }
-}
-
+/// `o[i·so] += Π_k ins[k][off[k] + i·s[k]]` for `i < n`: one plain loop for any operand count.
 #[inline(always)]
 unsafe fn innern<T: Float>(o: *mut T, so: isize, ins: &[*const T], off: &[isize], s: &[isize], n: usize) {
     for i in 0..n as isize {
