@@ -1,6 +1,7 @@
 //! The `einsum!` and `try_einsum!` procedural macros of slowgrad. Use them through the `slowgrad`
 //! facade, whose `__private` module the expansion refers to; the work happens in
 //! `slowgrad-codegen`.
+#![warn(missing_docs)]
 
 use proc_macro::TokenStream;
 use slowgrad_codegen::{expand, Mode};
