@@ -79,6 +79,54 @@ fn bench_runtime<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut 
     g.finish();
 }
 
+/// The compile-time `einsum!` forward (array operands: no tape) and forward+backward (`Var`
+/// operands, through the tape) on one workload; `$pat` must be the workload's pattern.
+macro_rules! bench_macro {
+    ($c:expr, $w:expr, $ty:expr, $rng:expr, $t:ty, $pat:literal, $($k:tt)+) => {{
+        let w: &Workload = $w;
+        assert_eq!(w.pattern, $pat);
+        let arrays: Vec<ArrayD<$t>> = w.shapes.iter().map(|s| random::<$t>(s, $rng)).collect();
+        let vars: Vec<Var<$t>> = arrays.iter().map(|a| Var::new(a.clone())).collect();
+        let out_shape = slowgrad::einsum!($pat, $(&arrays[$k]),+).shape().to_vec();
+        let upstream = Var::constant(random::<$t>(&out_shape, $rng));
+        let mut g = $c.benchmark_group(format!("{}_{}", w.id, $ty));
+        g.bench_function("macro/fwd", |b| b.iter(|| slowgrad::einsum!($pat, $(black_box(&arrays[$k])),+)));
+        g.bench_function("macro/fwdbwd", |b| {
+            b.iter(|| {
+                for v in &vars {
+                    v.zero_grad();
+                }
+                let y = slowgrad::einsum!($pat, $(black_box(&vars[$k])),+);
+                y.as_dyn().try_backward_with_var(&upstream, BackwardOptions::default()).expect("seed fits");
+            })
+        });
+        g.finish();
+    }};
+}
+
+/// `einsum!` on one workload (the pattern must be a literal, hence one arm per workload).
+fn bench_macro_f32(c: &mut Criterion, w: &Workload, rng: &mut StdRng) {
+    match w.id {
+        "W1" | "W2" | "W3" => bench_macro!(c, w, "f32", rng, f32, "ij,jk->ik", 0 1),
+        "W4" => bench_macro!(c, w, "f32", rng, f32, "bhqd,bhkd->bhqk", 0 1),
+        "W5" => bench_macro!(c, w, "f32", rng, f32, "bi,oi->bo", 0 1),
+        "W6a" => bench_macro!(c, w, "f32", rng, f32, "ii->", 0),
+        "W6b" => bench_macro!(c, w, "f32", rng, f32, "ij->j", 0),
+        "W7" => bench_macro!(c, w, "f32", rng, f32, "ij,jk,kl->il", 0 1 2),
+        "W8" => bench_macro!(c, w, "f32", rng, f32, "bi,oij,bj->bo", 0 1 2),
+        _ => {}
+    }
+}
+
+/// `einsum!` in f64 on the workloads measured in f64.
+fn bench_macro_f64(c: &mut Criterion, w: &Workload, rng: &mut StdRng) {
+    match w.id {
+        "W2" | "W3" => bench_macro!(c, w, "f64", rng, f64, "ij,jk->ik", 0 1),
+        "W5" => bench_macro!(c, w, "f64", rng, f64, "bi,oi->bo", 0 1),
+        _ => {}
+    }
+}
+
 /// ndarray `dot` (and hand-composed ndarray code) on one workload.
 fn bench_ndarray<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut StdRng) {
     let a: Vec<ArrayD<T>> = w.shapes.iter().map(|s| random::<T>(s, rng)).collect();
@@ -194,10 +242,12 @@ fn all(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(7);
     for w in workloads() {
         bench_runtime::<f32>(c, &w, "f32", &mut rng);
+        bench_macro_f32(c, &w, &mut rng);
         bench_ndarray::<f32>(c, &w, "f32", &mut rng);
         bench_gemm::<f32>(c, &w, "f32", &mut rng);
         if matches!(w.id, "W2" | "W3" | "W5") {
             bench_runtime::<f64>(c, &w, "f64", &mut rng);
+            bench_macro_f64(c, &w, &mut rng);
             bench_ndarray::<f64>(c, &w, "f64", &mut rng);
             bench_gemm::<f64>(c, &w, "f64", &mut rng);
         }

@@ -168,7 +168,7 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
 /// code a pattern adds small (the loop depth and order come from `data`).
 #[inline(never)]
 pub fn forward<T: Float>(
-    data: &KernelData,
+    data: &'static KernelData,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ArrayD<T>, EinsumError> {
@@ -182,6 +182,13 @@ pub fn forward<T: Float>(
         *s = a.shape();
     }
     let sizes = labels.sizes(&shapes[..inputs.len()], out_shape)?;
+    // Large work goes to the runtime's kernel classes (GEMM, tuned and threaded loop nests),
+    // with the step prepared once per shape in its per-thread cache; small work stays in the
+    // generated loop nest below, which has no set-up cost.
+    let work = sizes[..n_labels].iter().fold(1usize, |w, &n| w.saturating_mul(n));
+    if work >= FAST_MIN_WORK {
+        return with_ext(data, |ext| exec::execute(ext, inputs, out_shape));
+    }
     let mut out = match out_shape {
         Some(s) => {
             checked_len(s)?;
@@ -237,6 +244,34 @@ pub fn forward<T: Float>(
         }
     }
     Ok(out)
+}
+
+/// Multiply-adds (the product of all label sizes) from which a generated kernel hands its step
+/// to the runtime executor: the size from which the executor's GEMM beats a loop nest.
+pub const FAST_MIN_WORK: usize = exec::GEMM_MIN_WORK;
+
+thread_local! {
+    /// The [`ExtEinsum`] of each generated kernel run through the executor on this thread, keyed
+    /// by the address of its constant data (kernels with equal data have equal equations).
+    static EXTS: std::cell::RefCell<Vec<(usize, std::rc::Rc<ExtEinsum>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the equation of `data`, built once per kernel and thread.
+fn with_ext<R>(data: &'static KernelData, f: impl FnOnce(&ExtEinsum) -> R) -> R {
+    let key = data as *const KernelData as usize;
+    let ext = EXTS.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.iter().find(|(k, _)| *k == key) {
+            Some((_, e)) => e.clone(),
+            None => {
+                let e = std::rc::Rc::new(data.labels.to_ext());
+                c.push((key, e.clone()));
+                e
+            }
+        }
+    });
+    f(&ext)
 }
 
 struct Nest<'a> {

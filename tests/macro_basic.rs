@@ -1,7 +1,7 @@
 //! `einsum!` and `try_einsum!` on hand-picked cases: values, gradients, higher orders, errors
 //! equal to the runtime's, both operand kinds.
 
-use ndarray::{array, Array0, Array1, Array2, ArrayD, Ix2, IxDyn};
+use ndarray::{array, Array0, Array1, Array2, ArrayD, Dimension, Ix2, IxDyn};
 use slowgrad::{einsum, try_einsum, BackwardOptions, EinsumError, Var};
 
 #[test]
@@ -200,4 +200,55 @@ fn the_panic_points_at_the_callers_line() {
     let (file, at) = seen.lock().unwrap().clone().expect("the hook saw the panic");
     assert!(file.ends_with("macro_basic.rs"), "{file}");
     assert_eq!(at, line);
+}
+
+/// Above `FAST_MIN_WORK` generated kernels hand their steps to the runtime executor: values and
+/// gradients (including broadcast sums, transposed and diagonal views) equal the runtime
+/// `einsum()`'s.
+#[test]
+fn large_steps_match_the_runtime() {
+    let f = |shape: &[usize], seed: usize| {
+        ArrayD::from_shape_fn(IxDyn(shape), |ix| {
+            ((ix.as_array_view().iter().fold(seed, |h, &i| h * 31 + i * 7) % 17) as f64 - 8.0) / 4.0
+        })
+    };
+    let close = |a: &ArrayD<f64>, b: &ArrayD<f64>| {
+        assert_eq!(a.shape(), b.shape());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-9 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    };
+    // matmul with a transposed view, batched product, broadcast bias, diagonal, three operands
+    let a = f(&[40, 30], 1);
+    let bt = f(&[50, 30], 2);
+    let b = bt.t().to_owned();
+    let c: Array2<f64> = einsum!("ij,jk->ik", &a, &bt.t());
+    close(&c.into_dyn(), &slowgrad::einsum_array("ij,jk->ik", &[a.view(), b.view()]).unwrap());
+
+    let cases: Vec<(Vec<usize>, Vec<usize>)> = vec![(vec![4, 20, 30], vec![4, 25, 30]), (vec![60, 70], vec![70])];
+    for (k, (sa, sb)) in cases.into_iter().enumerate() {
+        let (x, y) = (Var::new(f(&sa, 3)), Var::new(f(&sb, 4)));
+        let (x2, y2) = (Var::new(x.value()), Var::new(y.value()));
+        let (z, z2) = if k == 0 {
+            (einsum!("bqd,bkd->bqk", &x, &y).as_dyn(), slowgrad::einsum("bqd,bkd->bqk", &[&x2, &y2]).unwrap())
+        } else {
+            (einsum!("ij,j->ij", &x, &y).as_dyn(), slowgrad::einsum("ij,j->ij", &[&x2, &y2]).unwrap())
+        };
+        close(&z.value(), &z2.value());
+        let up = f(&z.shape(), 5);
+        z.backward_with(up.clone());
+        z2.backward_with(up);
+        close(&x.grad().unwrap(), &x2.grad().unwrap());
+        close(&y.grad().unwrap(), &y2.grad().unwrap());
+    }
+    let m = f(&[50, 50, 40], 6);
+    let d: Array2<f64> = einsum!("iij->ij", &m);
+    close(&d.into_dyn(), &slowgrad::einsum_array("iij->ij", &[m.view()]).unwrap());
+    let (p, q, r) = (Var::new(f(&[20, 30], 7)), Var::new(f(&[30, 40], 8)), Var::new(f(&[40, 10], 9)));
+    let w = einsum!("ij,jk,kl->il", &p, &q, &r);
+    let want = p.value().into_dimensionality::<Ix2>().unwrap().dot(&q.value().into_dimensionality::<Ix2>().unwrap());
+    let want = want.dot(&r.value().into_dimensionality::<Ix2>().unwrap());
+    close(&w.value().into_dyn(), &want.into_dyn());
+    w.backward_with(Array2::ones((20, 10)));
+    assert_eq!(q.grad().unwrap().shape(), &[30, 40]);
 }
