@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws docs/benchmarks.png from the last `cargo bench --bench einsum` run: forward+backward
 medians of einsum! and einsum() per workload (f32), next to the torch and jax figures of
-shared/bench/PEERS.md (2-thread table, measured on another day, copied below by hand).
+benches/PEERS.md (2-thread table, measured on another day, copied below by hand).
 
 Usage: python3 benches/chart.py [out.png]   (needs matplotlib; reads $CARGO_TARGET_DIR/criterion)
 """

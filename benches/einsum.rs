@@ -1,4 +1,4 @@
-//! Workloads W1–W8 of `shared/bench/PEERS.md`: the runtime-parsed `einsum()` forward and
+//! Workloads W1–W8 of `benches/PEERS.md`: the runtime-parsed `einsum()` forward and
 //! forward+backward (through the tape, gradients of every operand for a random upstream
 //! gradient), the tape-free `einsum_array`, ndarray's `dot` (hand-composed where a workload is
 //! not one product), and the `gemm` crate directly for the plain 2-D products.

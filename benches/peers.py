@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch and JAX on the workloads W1-W8 of benches/einsum.rs (shared/bench/PEERS.md).
+"""PyTorch and JAX on the workloads W1-W8 of benches/einsum.rs (benches/PEERS.md).
 
 Forward: the einsum alone; forward+backward: the einsum and the gradients of every operand for a
 random upstream gradient (torch.autograd.grad; jax.vjp under jit). f32, median µs over rounds

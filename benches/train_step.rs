@@ -1,5 +1,5 @@
 //! One training step of an MLP 784-256-10 (ReLU), batch 64, mean softmax cross-entropy, SGD
-//! lr 0.01, in f32: forward, backward and update (workload W9 of `shared/bench/PEERS.md`).
+//! lr 0.01, in f32: forward, backward and update (workload W9 of `benches/PEERS.md`).
 //!
 //! Two variants: the library's `Linear` layers (runtime `einsum()`), and the same layers with
 //! their product written as `einsum!` (`mlp_784_256_10_batch64_train_step_macro`).
