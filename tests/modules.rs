@@ -3,24 +3,14 @@
 
 mod common;
 
-use common::gradcheck;
+use common::{gradcheck, rand, weighted};
 use ndarray::{ArrayD, IxDyn};
 use slowgrad::nn::{
     manual_seed, Conv1d, Conv2d, Dropout, Embedding, LayerNorm, Linear, Module, MultiHeadAttention, ReLU, Sigmoid,
     Tanh, GELU,
 };
 use slowgrad::optim::{Adam, AdamW, CosineLR, LrSchedule, Optimizer, StepLR, SGD};
-use slowgrad::{no_grad, seq, Rng, Var};
-
-fn rand(shape: &[usize], lo: f64, hi: f64, seed: u64) -> ArrayD<f64> {
-    let mut rng = Rng::new(seed);
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || rng.uniform(lo, hi))
-}
-
-fn weighted(out: &Var<f64>) -> Var<f64> {
-    let r = Var::constant(rand(&out.shape(), -1.0, 1.0, 99));
-    (out * &r).sum().as_dyn()
-}
+use slowgrad::{no_grad, seq, Var};
 
 /// Checks the gradients of `Σ m(x) ⊙ R` with respect to `x` (when `input_grad`) and every
 /// parameter of `m`.

@@ -6,24 +6,12 @@
 
 mod common;
 
-use common::gradcheck;
+use common::{gradcheck, rand, weighted};
 use ndarray::{ArrayD, IxDyn};
 use slowgrad::loss::{bce_with_logits, cross_entropy, mse_loss};
 use slowgrad::{broadcast_to, no_grad, sum_to, BackwardOptions, Rng, Var};
 
 type F<'a> = dyn Fn(&[Var<f64>]) -> Var<f64> + 'a;
-
-/// A deterministic array of `shape` with entries in `[lo, hi)`.
-fn rand(shape: &[usize], lo: f64, hi: f64, seed: u64) -> ArrayD<f64> {
-    let mut rng = Rng::new(seed);
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || rng.uniform(lo, hi))
-}
-
-/// `Σ f(x) ⊙ R` for a fixed random `R`, so every output element gets its own weight.
-fn weighted(out: &Var<f64>) -> Var<f64> {
-    let r = Var::constant(rand(&out.shape(), -1.0, 1.0, 99));
-    (out * &r).sum().as_dyn()
-}
 
 /// Checks the first derivative of `f` at `inputs` against central differences.
 #[track_caller]

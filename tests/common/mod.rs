@@ -101,3 +101,15 @@ pub fn gradcheck(
     }
     Ok(())
 }
+
+/// A deterministic array of `shape` with entries in `[lo, hi)`.
+pub fn rand(shape: &[usize], lo: f64, hi: f64, seed: u64) -> ArrayD<f64> {
+    let mut rng = slowgrad::Rng::new(seed);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || rng.uniform(lo, hi))
+}
+
+/// `Σ f(x) ⊙ R` for a fixed random `R`, so every output element gets its own weight.
+pub fn weighted(out: &slowgrad::Var<f64>) -> slowgrad::Var<f64> {
+    let r = slowgrad::Var::constant(rand(&out.shape(), -1.0, 1.0, 99));
+    (out * &r).sum().as_dyn()
+}
