@@ -183,7 +183,9 @@ pub struct BackwardOptions {
     /// Keep the graph's saved values so that backward can run through it again.
     pub retain_graph: bool,
     /// Record the backward pass itself, so that gradients can be differentiated again
-    /// (implies `retain_graph`).
+    /// (implies `retain_graph`). A gradient accumulated this way into a leaf's `grad` refers to
+    /// the graph it came from, and so to the leaf itself: call [`Var::zero_grad`] when done with
+    /// it to release that graph, or use [`gradients`], which stores nothing in the leaves.
     pub create_graph: bool,
 }
 
