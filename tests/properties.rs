@@ -63,6 +63,19 @@ fn generator_covers_every_feature() {
     }
 }
 
+/// Runs `einsum()` (and, when it returns `Ok`, the backward pass) on operands of `shapes`;
+/// false if anything panicked.
+fn runs_without_panic(pattern: &str, shapes: &[Vec<usize>]) -> bool {
+    let vars: Vec<Var<f64>> = shapes.iter().map(|s| Var::new(ArrayD::from_elem(IxDyn(s), 0.5))).collect();
+    let ops: Vec<&dyn Operand<f64>> = vars.iter().map(|v| v as &dyn Operand<f64>).collect();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if let Ok(out) = einsum(pattern, &ops) {
+            out.backward_with(ArrayD::from_elem(IxDyn(&out.shape()), 1.0));
+        }
+    }))
+    .is_ok()
+}
+
 fn shapes_strategy() -> impl Strategy<Value = Vec<Vec<usize>>> {
     prop::collection::vec(prop::collection::vec(0usize..4, 0..4), 0..4)
 }
@@ -74,27 +87,13 @@ proptest! {
     /// neither does the backward pass of an Ok result.
     #[test]
     fn arbitrary_input_never_panics(pattern in "[ijkIA ,.>_1é-]{0,14}", shapes in shapes_strategy()) {
-        let vars: Vec<Var<f64>> = shapes.iter().map(|s| Var::new(ArrayD::from_elem(IxDyn(s), 0.5))).collect();
-        let ops: Vec<&dyn Operand<f64>> = vars.iter().map(|v| v as &dyn Operand<f64>).collect();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if let Ok(out) = einsum(&pattern, &ops) {
-                out.backward_with(ArrayD::from_elem(IxDyn(&out.shape()), 1.0));
-            }
-        }));
-        prop_assert!(result.is_ok(), "panic on pattern {:?} shapes {:?}", pattern, shapes);
+        prop_assert!(runs_without_panic(&pattern, &shapes), "panic on pattern {:?} shapes {:?}", pattern, shapes);
     }
 
     /// Well-formed patterns with random shapes (often not fitting): Ok or Err, never a panic.
     #[test]
     fn random_shapes_never_panic(seed in 0u64..10_000, shapes in shapes_strategy()) {
         let pattern = generate(seed).pattern;
-        let vars: Vec<Var<f64>> = shapes.iter().map(|s| Var::new(ArrayD::from_elem(IxDyn(s), 0.5))).collect();
-        let ops: Vec<&dyn Operand<f64>> = vars.iter().map(|v| v as &dyn Operand<f64>).collect();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if let Ok(out) = einsum(&pattern, &ops) {
-                out.backward_with(ArrayD::from_elem(IxDyn(&out.shape()), 1.0));
-            }
-        }));
-        prop_assert!(result.is_ok(), "panic on pattern {:?} shapes {:?}", pattern, shapes);
+        prop_assert!(runs_without_panic(&pattern, &shapes), "panic on pattern {:?} shapes {:?}", pattern, shapes);
     }
 }

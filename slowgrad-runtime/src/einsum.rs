@@ -98,6 +98,7 @@ impl Compiled {
 /// Plans of the runtime `einsum()`, cached per thread by pattern and operand shapes.
 mod plan_cache {
     use super::Compiled;
+    use crate::ring::Ring;
     use std::cell::RefCell;
     use std::rc::Rc;
 
@@ -111,14 +112,8 @@ mod plan_cache {
         compiled: Rc<Compiled>,
     }
 
-    #[derive(Default)]
-    struct Cache {
-        entries: Vec<Entry>,
-        next: usize,
-    }
-
     thread_local! {
-        static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+        static CACHE: RefCell<Ring<Entry, CAPACITY>> = RefCell::new(Ring::default());
     }
 
     fn flat<'a>(shapes: impl Iterator<Item = &'a [usize]> + 'a) -> impl Iterator<Item = usize> + 'a {
@@ -132,8 +127,6 @@ mod plan_cache {
     ) -> Option<Rc<Compiled>> {
         CACHE.with(|c| {
             c.borrow()
-                .entries
-                .iter()
                 .find(|e| e.pattern == pattern && e.shapes.iter().copied().eq(flat(shapes.clone())))
                 .map(|e| e.compiled.clone())
         })
@@ -142,16 +135,7 @@ mod plan_cache {
     /// Caches a plan.
     pub(super) fn insert<'a>(pattern: &str, shapes: impl Iterator<Item = &'a [usize]> + 'a, compiled: Rc<Compiled>) {
         let entry = Entry { pattern: pattern.to_string(), shapes: flat(shapes).collect(), compiled };
-        CACHE.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.entries.len() < CAPACITY {
-                c.entries.push(entry);
-            } else {
-                let i = c.next;
-                c.entries[i] = entry;
-                c.next = (i + 1) % CAPACITY;
-            }
-        });
+        CACHE.with(|c| c.borrow_mut().insert(entry));
     }
 }
 

@@ -14,6 +14,7 @@ pub mod loss;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+mod ring;
 mod rng;
 mod var;
 

@@ -3,6 +3,7 @@
 //! iteration, every gradient) skips validation and planning and allocates only its output.
 
 use super::Ready;
+use crate::ring::Ring;
 use crate::Float;
 use ndarray::ArrayViewD;
 use slowgrad_core::ExtEinsum;
@@ -21,14 +22,8 @@ struct Entry {
     ready: Rc<Ready>,
 }
 
-#[derive(Default)]
-struct Cache {
-    entries: Vec<Entry>,
-    next: usize,
-}
-
 thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static CACHE: RefCell<Ring<Entry, CAPACITY>> = RefCell::new(Ring::default());
 }
 
 /// Shapes and strides of the inputs and the requested output shape, as one sequence.
@@ -78,9 +73,7 @@ pub(super) fn lookup<T: Float>(
     let h = hash(spec, inputs, out_shape);
     let ty = TypeId::of::<T>();
     CACHE.with(|c| {
-        let c = c.borrow();
-        c.entries
-            .iter()
+        c.borrow()
             .find(|e| e.hash == h && e.ty == ty && e.spec == *spec && e.key.iter().copied().eq(key(inputs, out_shape)))
             .map(|e| e.ready.clone())
     })
@@ -101,15 +94,6 @@ pub(super) fn insert<T: Float>(
         key: key(inputs, out_shape).collect(),
         ready: ready.clone(),
     };
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.entries.len() < CAPACITY {
-            c.entries.push(entry);
-        } else {
-            let i = c.next;
-            c.entries[i] = entry;
-            c.next = (i + 1) % CAPACITY;
-        }
-    });
+    CACHE.with(|c| c.borrow_mut().insert(entry));
     ready
 }

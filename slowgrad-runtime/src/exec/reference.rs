@@ -10,7 +10,7 @@
 
 use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
-use slowgrad_core::{checked_len, EinsumError, ExtEinsum};
+use slowgrad_core::{EinsumError, ExtEinsum};
 
 /// Computes the extended einsum `spec` of `inputs` with the plain loop nest (the reference for
 /// [`execute`](super::execute), with the same arguments and results).
@@ -25,18 +25,7 @@ pub fn execute_reference<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ArrayD<T>, EinsumError> {
-    let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
-    let sizes = spec.label_sizes(&shapes, out_shape)?;
-    let shape = match out_shape {
-        Some(s) => {
-            checked_len(s)?;
-            s.to_vec()
-        }
-        None => spec.output_shape(&sizes)?,
-    };
-    for a in inputs {
-        checked_len(a.shape())?;
-    }
+    let (sizes, shape) = super::check(spec, inputs, out_shape)?;
     let mut out = ArrayD::<T>::zeros(IxDyn(&shape));
     let n_labels = sizes.len();
     if spec.used_labels().iter().any(|&l| sizes[l] == 0) {
