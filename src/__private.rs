@@ -280,7 +280,8 @@ struct Nest<'a> {
 }
 
 impl Nest<'_> {
-    /// Runs the loops: all but the innermost as an odometer, the innermost in [`inner`].
+    /// Runs the loops: the innermost two as plain loops (the innermost in [`inner`]), the rest as
+    /// an odometer.
     ///
     /// # Safety
     /// Every offset formed from `sizes` and `strides` must address an element of the output
@@ -295,16 +296,38 @@ impl Nest<'_> {
         let last = outer.len();
         let s_out = self.strides[0][last];
         let s_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][last]);
+        let Some((&n_mid, odometer)) = outer.split_last() else {
+            // SAFETY: one loop, below its size, as the caller guarantees.
+            unsafe { inner(out, s_out, ins, s_in, n_inner) };
+            return;
+        };
+        let mid = odometer.len();
+        let m_out = self.strides[0][mid];
+        let m_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][mid]);
         let mut idx = [0usize; MAX_LABELS];
         let mut off_out = 0isize;
         let mut off_in = [0isize; N];
+        // the output does not move along the middle loop (it sums a label) and runs contiguously
+        // along the innermost one: keep blocks of it in registers over the middle loop
+        let row = m_out == 0 && s_out == 1 && s_in.iter().all(|&x| x == 0 || x == 1);
         loop {
-            // SAFETY: offsets index elements, as the caller guarantees; the inner loop stays below
-            // the innermost label's size.
-            unsafe {
-                inner(out.offset(off_out), s_out, std::array::from_fn(|k| ins[k].offset(off_in[k])), s_in, n_inner)
-            };
-            let mut lvl = last;
+            let (mut o, mut i) = (off_out, off_in);
+            if row {
+                // SAFETY: as for `inner` below, with the same offsets.
+                unsafe {
+                    row_sum(out.offset(o), std::array::from_fn(|k| ins[k].offset(i[k])), s_in, m_in, n_mid, n_inner)
+                };
+            }
+            for _ in 0..if row { 0 } else { n_mid } {
+                // SAFETY: offsets index elements, as the caller guarantees; the two inner loops
+                // stay below their labels' sizes.
+                unsafe { inner(out.offset(o), s_out, std::array::from_fn(|k| ins[k].offset(i[k])), s_in, n_inner) };
+                o += m_out;
+                for k in 0..N {
+                    i[k] += m_in[k];
+                }
+            }
+            let mut lvl = mid;
             loop {
                 if lvl == 0 {
                     return;
@@ -315,16 +338,71 @@ impl Nest<'_> {
                 for (k, o) in off_in.iter_mut().enumerate() {
                     *o += self.strides[k + 1][lvl];
                 }
-                if idx[lvl] < outer[lvl] {
+                if idx[lvl] < odometer[lvl] {
                     break;
                 }
-                let back = outer[lvl] as isize;
+                let back = odometer[lvl] as isize;
                 off_out -= self.strides[0][lvl] * back;
                 for (k, o) in off_in.iter_mut().enumerate() {
                     *o -= self.strides[k + 1][lvl] * back;
                 }
                 idx[lvl] = 0;
             }
+        }
+    }
+}
+
+/// `out[c] += Σ_j Π_k ins[k][j·m[k] + c·s[k]]` for `c < n`, `j < n_mid`, with `out` contiguous
+/// and each `s[k]` 0 or 1: blocks of [`LANES`] outputs stay in registers while `j` runs (the
+/// same additions, in the same order, as running [`inner`] once per `j`).
+///
+/// # Safety
+/// Every offset `j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[c]` one of the output
+/// for `c < n`, and the output may not alias an input.
+#[inline(always)]
+unsafe fn row_sum<T: Float, const N: usize>(
+    out: *mut T,
+    ins: [*const T; N],
+    s: [isize; N],
+    m: [isize; N],
+    n_mid: usize,
+    n: usize,
+) {
+    let full = n - n % LANES;
+    // SAFETY (every access): c < n and j < n_mid, as the caller guarantees; a block of LANES is
+    // read or written only along a unit stride, below `full`.
+    unsafe {
+        for c in (0..full).step_by(LANES) {
+            let o = out.add(c) as *mut [T; LANES];
+            let mut acc = std::ptr::read_unaligned(o);
+            for j in 0..n_mid as isize {
+                let mut v = [T::one(); LANES];
+                for k in 0..N {
+                    let p = ins[k].offset(j * m[k] + c as isize * s[k]);
+                    if s[k] == 1 {
+                        let a = std::ptr::read_unaligned(p as *const [T; LANES]);
+                        for l in 0..LANES {
+                            v[l] *= a[l];
+                        }
+                    } else {
+                        let a = *p;
+                        for x in &mut v {
+                            *x *= a;
+                        }
+                    }
+                }
+                for l in 0..LANES {
+                    acc[l] += v[l];
+                }
+            }
+            std::ptr::write_unaligned(o, acc);
+        }
+        for c in full..n {
+            let mut acc = *out.add(c);
+            for j in 0..n_mid as isize {
+                acc += product(ins, std::array::from_fn(|k| j * m[k] + c as isize * s[k]));
+            }
+            *out.add(c) = acc;
         }
     }
 }
@@ -341,6 +419,13 @@ unsafe fn product<T: Float, const N: usize>(ins: [*const T; N], off: [isize; N])
     p
 }
 
+/// Lanes of the innermost loops: they run in fixed blocks of this many elements, which the
+/// compiler turns into vector instructions however short the loop (a loop of unknown length is
+/// only vectorised in blocks of several vectors, and 8×8 products would never reach one).
+const LANES: usize = 8;
+// the dot product below adds its LANES partial sums pairwise, written out for eight
+const _: () = assert!(LANES == 8);
+
 /// The innermost loop: `out[i·so] += Π ins[k][i·s[k]]` for `i < n`, accumulated in a register
 /// when the output does not move (a summed label or a size-1 output dimension).
 ///
@@ -348,23 +433,41 @@ unsafe fn product<T: Float, const N: usize>(ins: [*const T; N], off: [isize; N])
 /// For every `i < n` the offsets must address elements, and the output may not alias an input.
 #[inline(always)]
 unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T; N], s: [isize; N], n: usize) {
-    // SAFETY (every branch): i < n, the innermost label's size, so each offset is in bounds.
+    // SAFETY (every branch): i < n, the innermost label's size, so each offset is in bounds; a
+    // slice is formed only along a unit stride, where it covers exactly the addressed elements.
     unsafe {
         if so == 0 {
-            let mut acc = T::zero();
-            if s.iter().all(|&x| x == 1) {
-                for i in 0..n as isize {
-                    acc += product(ins, [i; N]);
+            let acc = if s.iter().all(|&x| x == 1) {
+                // a dot product: LANES partial sums, added pairwise at the end
+                let moving: [&[T]; N] = std::array::from_fn(|k| std::slice::from_raw_parts(ins[k], n));
+                let full = n - n % LANES;
+                let mut lanes = [T::zero(); LANES];
+                for c in (0..full).step_by(LANES) {
+                    for (l, lane) in lanes.iter_mut().enumerate() {
+                        let mut p = T::one();
+                        for m in &moving {
+                            p *= m[c + l];
+                        }
+                        *lane += p;
+                    }
                 }
+                let mut acc =
+                    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+                for i in full..n {
+                    acc += product(ins, [i as isize; N]);
+                }
+                acc
             } else {
+                let mut acc = T::zero();
                 for i in 0..n as isize {
                     acc += product(ins, s.map(|x| x * i));
                 }
-            }
+                acc
+            };
             *out += acc;
         } else if so == 1 && s.iter().all(|&x| x == 0 || x == 1) {
             // contiguous output; every input either contiguous or constant along the loop: hoist
-            // the constants and run over slices, which the compiler vectorises
+            // the constants and run over slices in blocks of LANES
             let o = std::slice::from_raw_parts_mut(out, n);
             let mut c = T::one();
             let mut moving: [&[T]; N] = [&[]; N];
@@ -379,8 +482,8 @@ unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T
             }
             match m {
                 0 => o.iter_mut().for_each(|y| *y += c),
-                1 => o.iter_mut().zip(moving[0]).for_each(|(y, &a)| *y += c * a),
-                _ => o.iter_mut().zip(moving[0]).zip(moving[N - 1]).for_each(|((y, &a), &b)| *y += c * a * b),
+                1 => axpy(o, c, moving[0]),
+                _ => axpy2(o, c, moving[0], moving[N - 1]),
             }
         } else {
             for i in 0..n as isize {
@@ -388,6 +491,44 @@ unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T
             }
         }
     }
+}
+
+/// `y += c·a` in blocks of [`LANES`]. Each block is loaded into registers before any store, so
+/// the compiler needs no proof that the slices do not overlap to use vector instructions.
+#[inline(always)]
+fn axpy<T: Float>(y: &mut [T], c: T, a: &[T]) {
+    let mut yc = y.chunks_exact_mut(LANES);
+    let mut ac = a.chunks_exact(LANES);
+    for (y, a) in (&mut yc).zip(&mut ac) {
+        if let (Ok(y), Ok(a)) = (<&mut [T; LANES]>::try_from(y), <&[T; LANES]>::try_from(a)) {
+            let (a, mut v) = (*a, *y);
+            for l in 0..LANES {
+                v[l] += c * a[l];
+            }
+            *y = v;
+        }
+    }
+    yc.into_remainder().iter_mut().zip(ac.remainder()).for_each(|(y, &a)| *y += c * a);
+}
+
+/// `y += c·a·b` elementwise, as [`axpy`].
+#[inline(always)]
+fn axpy2<T: Float>(y: &mut [T], c: T, a: &[T], b: &[T]) {
+    let mut yc = y.chunks_exact_mut(LANES);
+    let mut ac = a.chunks_exact(LANES);
+    let mut bc = b.chunks_exact(LANES);
+    for ((y, a), b) in (&mut yc).zip(&mut ac).zip(&mut bc) {
+        if let (Ok(y), Ok(a), Ok(b)) =
+            (<&mut [T; LANES]>::try_from(y), <&[T; LANES]>::try_from(a), <&[T; LANES]>::try_from(b))
+        {
+            let (a, b, mut v) = (*a, *b, *y);
+            for l in 0..LANES {
+                v[l] += c * a[l] * b[l];
+            }
+            *y = v;
+        }
+    }
+    yc.into_remainder().iter_mut().zip(ac.remainder()).zip(bc.remainder()).for_each(|((y, &a), &b)| *y += c * a * b);
 }
 
 /// A cons list of the kernel specs of a plan's steps: `(K0, (K1, ()))`.
@@ -489,9 +630,22 @@ fn vars_with<T: Float>(
     match compiled {
         Compiled::Ellipsis { pattern } => run_equation(&Equation::parse(pattern)?, vars),
         Compiled::Static { terms, labels, steps } => {
-            let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.shape()).collect();
-            let refs: Vec<&[usize]> = shapes.iter().map(|s| &s[..]).collect();
-            check_static(terms, labels, &refs)?;
+            if vars.len() > MAX_OPERANDS {
+                let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.shape()).collect();
+                let refs: Vec<&[usize]> = shapes.iter().map(|s| &s[..]).collect();
+                check_static(terms, labels, &refs)?;
+            } else {
+                // the shapes on the stack (dimensions of up to 4 axes are stored inline)
+                let dims: [IxDyn; MAX_OPERANDS] =
+                    std::array::from_fn(|k| vars.get(k).map_or_else(|| IxDyn(&[]), |v| v.with_value(|a| a.raw_dim())));
+                let refs: [&[usize]; MAX_OPERANDS] = std::array::from_fn(|k| dims[k].slice());
+                check_static(terms, labels, &refs[..vars.len()])?;
+            }
+            if let [only] = steps {
+                if only.iter().enumerate().all(|(k, &s)| k == s) && only.len() == vars.len() {
+                    return apply_kernel(step(0), vars, None);
+                }
+            }
             let mut slots: Vec<Var<T, IxDyn>> = vars.to_vec();
             for (i, ops) in steps.iter().enumerate() {
                 let args: Vec<Var<T, IxDyn>> = ops.iter().map(|&s| slots[s].clone()).collect();
@@ -520,8 +674,19 @@ fn arrays_with<T: Float>(
     match compiled {
         Compiled::Ellipsis { pattern } => einsum_array(pattern, views),
         Compiled::Static { terms, labels, steps } => {
-            let shapes: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
-            check_static(terms, labels, &shapes)?;
+            if views.len() > MAX_OPERANDS {
+                let shapes: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
+                check_static(terms, labels, &shapes)?;
+            } else {
+                let shapes: [&[usize]; MAX_OPERANDS] =
+                    std::array::from_fn(|k| views.get(k).map_or(&[][..], |v| v.shape()));
+                check_static(terms, labels, &shapes[..views.len()])?;
+            }
+            if let [only] = steps {
+                if only.iter().enumerate().all(|(k, &s)| k == s) && only.len() == views.len() {
+                    return step(0).forward(views, None);
+                }
+            }
             let n = views.len();
             let mut slots: Vec<ArrayD<T>> = Vec::with_capacity(steps.len());
             for (i, ops) in steps.iter().enumerate() {

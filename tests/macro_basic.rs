@@ -252,3 +252,63 @@ fn large_steps_match_the_runtime() {
     w.backward_with(Array2::ones((20, 10)));
     assert_eq!(q.grad().unwrap().shape(), &[30, 40]);
 }
+
+/// Products small enough for the generated loop nest (work under `FAST_MIN_WORK`) at every length
+/// of the innermost loop around its block size of 8, and a few above the hand-over to the
+/// executor: forward against the plain reference interpreter, gradients against the runtime
+/// `einsum()` (whose small products run other code), on standard and transposed operands.
+#[test]
+fn small_products_at_every_inner_length() {
+    use ndarray::{Array3, ShapeBuilder};
+    use slowgrad::exec::execute_reference;
+    let close = |a: &ArrayD<f64>, b: &ArrayD<f64>, what: &str| {
+        assert_eq!(a.shape(), b.shape(), "{what}");
+        let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        let err = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        assert!(err <= 1e-12 * scale, "{what}: max error {err}");
+    };
+    let fill = |shape: (usize, usize), seed: usize| {
+        Array2::from_shape_fn(shape, |(i, j)| ((i * 31 + j * 17 + seed * 7) % 23) as f64 / 7.0 - 1.5)
+    };
+    for (m, k, n) in [(1, 1, 1), (3, 7, 8), (8, 8, 8), (5, 9, 7), (2, 3, 15), (4, 16, 17), (9, 11, 13), (13, 13, 13)] {
+        let (a, b) = (fill((m, k), 1), fill((k, n), 2));
+        // b stored column-major: its rows are strided
+        let b_f = {
+            let mut t = Array2::zeros((k, n).f());
+            t.assign(&b);
+            t
+        };
+        let want = execute_reference(
+            &slowgrad::ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap(),
+            &[a.view().into_dyn(), b.view().into_dyn()],
+            None,
+        )
+        .unwrap();
+        let what = format!("{m}x{k}x{n}");
+        close(&einsum!("ij,jk->ik", &a, &b).into_dyn(), &want, &what);
+        close(&einsum!("ij,jk->ik", &a, &b_f).into_dyn(), &want, &what);
+        close(&einsum!("ik,jk->ij", &a, &b.t()).into_dyn(), &want, &what);
+        close(&einsum!("ji,jk->ik", &a.t(), &b).into_dyn(), &want, &what);
+        // gradients of both operands for an upstream gradient that is not all ones
+        let up = fill((m, n), 3).into_dyn();
+        let (x, w) = (Var::new(a.clone()), Var::new(b.clone()));
+        einsum!("ij,jk->ik", &x, &w).as_dyn().backward_with(up.clone());
+        let (x2, w2) = (Var::new(a.clone()), Var::new(b.clone()));
+        slowgrad::einsum("ij,jk->ik", &[&x2, &w2]).unwrap().backward_with(up.clone());
+        close(&x.grad().unwrap().into_dyn(), &x2.grad().unwrap().into_dyn(), &format!("dx {what}"));
+        close(&w.grad().unwrap().into_dyn(), &w2.grad().unwrap().into_dyn(), &format!("dw {what}"));
+        // a batched product and a three-factor elementwise sum
+        let c = Array3::from_shape_fn((2, m, k), |(p, i, j)| (p + i * 3 + j) as f64 * 0.25 - 1.0);
+        let d = Array3::from_shape_fn((2, k, n), |(p, i, j)| (p * 2 + i + j * 5) as f64 * 0.125 - 0.5);
+        let want = execute_reference(
+            &slowgrad::ExtEinsum::parse("bij,bjk->bik", &[3, 3]).unwrap(),
+            &[c.view().into_dyn(), d.view().into_dyn()],
+            None,
+        )
+        .unwrap();
+        close(&einsum!("bij,bjk->bik", &c, &d).into_dyn(), &want, &format!("batched {what}"));
+        let e = fill((m, k), 4);
+        let want = (&a * &a * &e).sum_axis(ndarray::Axis(0)).into_dyn();
+        close(&einsum!("ij,ij,ij->j", &a, &a, &e).into_dyn(), &want, &format!("three factors {what}"));
+    }
+}

@@ -254,7 +254,8 @@ mod tests {
     fn printed_plan() {
         let text = plan("ij,jk->ik", 2).to_string();
         assert!(text.starts_with("ij,jk->ik\n  #2 = ij,jk->ik | #0,#1 | BatchedGemm | loops i,j,k\n"), "{text}");
-        assert!(text.contains("K1 = ik,jk->ij | loops i,k,j | grads K0,K3"), "{text}");
+        assert!(text.contains("K1 = ik,jk->ij | loops i,j,k | grads K0,K3"), "{text}");
+        assert!(text.contains("K2 = ik,ij->jk | loops j,i,k | grads K4,K5"), "{text}");
     }
 
     #[test]

@@ -125,23 +125,33 @@ pub fn classify(spec: &ExtEinsum) -> KernelKind {
 }
 
 /// Loop order for row-major operands: a label is placed further in the more it indexes the
-/// last (fastest) axes of the terms; ties prefer labels of the output, so the innermost loop
-/// writes contiguously.
+/// last (fastest) axes of the terms; among labels equally far in, the one that is fastest in
+/// more terms goes further in (so that as many participants as possible move contiguously in
+/// the innermost loop), and then labels of the output, so the innermost loop writes
+/// contiguously. When it does, the summed label furthest in moves right outside it, so that
+/// the output's elements stay in registers while that sum runs.
 pub fn loop_order(spec: &ExtEinsum) -> Vec<usize> {
     let dist = |t: &[usize], l: usize| t.iter().rev().position(|&m| m == l);
+    let terms = || spec.inputs.iter().chain(std::iter::once(&spec.output));
     let mut labels = spec.used_labels();
     let key = |l: usize| {
-        let inner = spec
-            .inputs
-            .iter()
-            .chain(std::iter::once(&spec.output))
-            .filter_map(|t| dist(t, l))
-            .min()
-            .unwrap_or(usize::MAX);
+        let inner = terms().filter_map(|t| dist(t, l)).min().unwrap_or(usize::MAX);
+        let at_inner = terms().filter(|t| dist(t, l) == Some(inner)).count();
         let out = dist(&spec.output, l).unwrap_or(usize::MAX);
-        (inner, out)
+        (inner, std::cmp::Reverse(at_inner), out)
     };
     labels.sort_by_key(|&l| std::cmp::Reverse(key(l)));
+    // when the innermost loop writes along the output, a summed label right outside it keeps
+    // the output's elements in place (in registers) while the sum runs
+    if let Some(&last) = labels.last() {
+        if spec.output.contains(&last) {
+            let summed = labels.iter().rposition(|l| !spec.output.contains(l));
+            if let Some(i) = summed {
+                let l = labels.remove(i);
+                labels.insert(labels.len() - 1, l);
+            }
+        }
+    }
     labels
 }
 
@@ -335,6 +345,16 @@ mod tests {
         assert_eq!(r, [Role::Batch, Role::LeftFree, Role::Contracted, Role::RightFree]);
         let e = ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap();
         assert_eq!(loop_order(&e), vec![0, 1, 2]);
+        // c = a·bᵀ: k is the fastest axis of both inputs, j only of the output, so the innermost
+        // loop is the dot product over k
+        let e = ExtEinsum::parse("ik,jk->ij", &[2, 2]).unwrap();
+        let names: Vec<&str> = loop_order(&e).iter().map(|&l| e.names[l].as_str()).collect();
+        assert_eq!(names, ["i", "j", "k"]);
+        // dw = xᵀ·g: the summed i goes right outside the innermost k, so the output row j stays
+        // in place while i runs
+        let e = ExtEinsum::parse("ik,ij->jk", &[2, 2]).unwrap();
+        let names: Vec<&str> = loop_order(&e).iter().map(|&l| e.names[l].as_str()).collect();
+        assert_eq!(names, ["j", "i", "k"]);
     }
 
     #[test]

@@ -180,12 +180,22 @@ impl<T: Float> BackwardFn<T> for KernelBackward<T> {
                 if !inputs[k].requires_grad() {
                     return None;
                 }
-                let mut args = Vec::with_capacity(inputs.len());
-                args.push(upstream.clone());
-                args.extend(inputs.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, v)| v.clone()));
-                let shape = inputs[k].shape();
-                let g = apply_kernel(self.0.gradient(k), &args, Some(&shape))
-                    .expect("a gradient's shapes follow from the forward's, which were checked");
+                let shape = inputs[k].with_value(|v| v.raw_dim());
+                let run = |args: &[Var<T, IxDyn>]| {
+                    apply_kernel(self.0.gradient(k), args, Some(shape.slice()))
+                        .expect("a gradient's shapes follow from the forward's, which were checked")
+                };
+                // the upstream gradient followed by the other inputs, on the stack when few
+                let g = match (inputs, k) {
+                    ([_], _) => run(&[upstream.clone()]),
+                    ([_, b], 0) | ([b, _], _) => run(&[upstream.clone(), b.clone()]),
+                    _ => {
+                        let mut args = Vec::with_capacity(inputs.len());
+                        args.push(upstream.clone());
+                        args.extend(inputs.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, v)| v.clone()));
+                        run(&args)
+                    }
+                };
                 Some(g)
             })
             .collect()
@@ -208,6 +218,15 @@ pub fn apply_kernel<T: Float>(
 
 /// Calls `f` with views of the values of `vars`.
 pub(crate) fn with_views<T: Float, R>(vars: &[Var<T, IxDyn>], f: impl FnOnce(&[ArrayViewD<'_, T>]) -> R) -> R {
+    // one or two operands (nearly every kernel) without allocating
+    match vars {
+        [a] => return f(&[a.borrow_value().view()]),
+        [a, b] => {
+            let (ga, gb) = (a.borrow_value(), b.borrow_value());
+            return f(&[ga.view(), gb.view()]);
+        }
+        _ => {}
+    }
     let guards: Vec<std::cell::Ref<'_, ArrayD<T>>> = vars.iter().map(|v| v.borrow_value()).collect();
     let views: Vec<ArrayViewD<'_, T>> = guards.iter().map(|g| g.view()).collect();
     f(&views)

@@ -11,8 +11,9 @@
 use crate::Float;
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
@@ -98,7 +99,7 @@ where
 
 struct Op<T: Float> {
     name: &'static str,
-    inputs: Vec<Rc<Node<T>>>,
+    inputs: Vec<Var<T, IxDyn>>,
     backward: Box<dyn BackwardFn<T>>,
 }
 
@@ -141,12 +142,12 @@ impl<T: Float> Drop for Node<T> {
     fn drop(&mut self) {
         let mut stack = Vec::new();
         if let Origin::Op(op) = std::mem::replace(self.origin.get_mut(), Origin::Leaf) {
-            stack.extend(op.inputs);
+            stack.extend(op.inputs.into_iter().map(|v| v.node));
         }
         while let Some(rc) = stack.pop() {
             if let Ok(mut node) = Rc::try_unwrap(rc) {
                 if let Origin::Op(op) = std::mem::replace(node.origin.get_mut(), Origin::Leaf) {
-                    stack.extend(op.inputs);
+                    stack.extend(op.inputs.into_iter().map(|v| v.node));
                 }
             }
         }
@@ -425,9 +426,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// **Errors** as [`Var::try_backward_with`].
     pub fn try_backward_with_var(&self, upstream: &Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
-        let expected = self.shape();
-        if upstream.shape() != expected {
-            return Err(BackwardError::SeedShape { expected, got: upstream.shape() });
+        if !self.node.value.borrow().shape().eq(upstream.node.value.borrow().shape()) {
+            return Err(BackwardError::SeedShape { expected: self.shape(), got: upstream.shape() });
         }
         backward(&self.node, upstream.clone(), opts, None).map(drop)
     }
@@ -461,7 +461,7 @@ pub fn record<T: Float>(
     if !needs {
         return Var::from_node(Node::new(value, false, Origin::Leaf));
     }
-    let op = Op { name, inputs: inputs.iter().map(|v| v.node.clone()).collect(), backward: Box::new(backward) };
+    let op = Op { name, inputs: inputs.to_vec(), backward: Box::new(backward) };
     Var::from_node(Node::new(value, true, Origin::Op(op)))
 }
 
@@ -500,6 +500,31 @@ pub fn gradients<T: Float, D: Dimension>(
     Ok(ids.iter().map(|id| found.remove(id)).collect())
 }
 
+/// Hashes node ids with one multiplication: they are distinct integers the tape hands out, so
+/// the protection of the default hasher against chosen keys buys nothing, and it costs a large
+/// part of a backward pass through a small graph.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
+
 /// One backward pass from `root`. Without `targets`, gradients accumulate into the leaves;
 /// with them, the gradients of the target nodes are returned and no leaf is touched.
 fn backward<T: Float>(
@@ -507,22 +532,22 @@ fn backward<T: Float>(
     seed: Var<T, IxDyn>,
     opts: BackwardOptions,
     targets: Option<&[u64]>,
-) -> Result<HashMap<u64, Var<T, IxDyn>>, BackwardError> {
-    let mut found = HashMap::new();
+) -> Result<IdMap<Var<T, IxDyn>>, BackwardError> {
+    let mut found = IdMap::default();
     if !root.requires_grad {
         return Ok(found);
     }
     let retain = opts.retain_graph || opts.create_graph;
     // nodes reachable from the root that require a gradient
     let mut nodes: Vec<Rc<Node<T>>> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = IdSet::default();
     let mut stack = vec![root.clone()];
     seen.insert(root.id);
     while let Some(n) = stack.pop() {
         if let Origin::Op(op) = &*n.origin.borrow() {
             for p in &op.inputs {
-                if p.requires_grad && seen.insert(p.id) {
-                    stack.push(p.clone());
+                if p.node.requires_grad && seen.insert(p.node.id) {
+                    stack.push(p.node.clone());
                 }
             }
         }
@@ -530,7 +555,7 @@ fn backward<T: Float>(
     }
     nodes.sort_by_key(|n| std::cmp::Reverse(n.id));
     let _mode = GradMode::set(opts.create_graph);
-    let mut grads: HashMap<u64, Var<T, IxDyn>> = HashMap::new();
+    let mut grads: IdMap<Var<T, IxDyn>> = IdMap::default();
     grads.insert(root.id, seed);
     for node in &nodes {
         let Some(g) = grads.remove(&node.id) else { continue };
@@ -551,16 +576,15 @@ fn backward<T: Float>(
             }
             Origin::Freed(op) => return Err(BackwardError::GraphFreed { op }),
             Origin::Op(op) => {
-                let inputs: Vec<Var<T, IxDyn>> = op.inputs.iter().map(|n| Var::from_node(n.clone())).collect();
                 let output = Var::from_node(node.clone());
-                let input_grads = op.backward.backward(&g, &inputs, &output);
-                for (inp, gi) in op.inputs.iter().zip(input_grads) {
+                let input_grads = op.backward.backward(&g, &op.inputs, &output);
+                for (inp, gi) in op.inputs.iter().map(|v| &v.node).zip(input_grads) {
                     let Some(gi) = gi else { continue };
                     if !inp.requires_grad {
                         continue;
                     }
-                    let expected = inp.value.borrow().shape().to_vec();
-                    if gi.shape() != expected {
+                    if !gi.node.value.borrow().shape().eq(inp.value.borrow().shape()) {
+                        let expected = inp.value.borrow().shape().to_vec();
                         return Err(BackwardError::GradientShape { op: op.name, expected, got: gi.shape() });
                     }
                     let acc = match grads.remove(&inp.id) {
@@ -611,7 +635,7 @@ impl<T: Float, D: Dimension> fmt::Debug for Var<T, D> {
                     writeln!(f, "{pad}#{} {} {:?}", n.id, op.name, shape)?;
                     if seen.insert(n.id) {
                         for p in &op.inputs {
-                            walk(p, depth + 1, seen, f)?;
+                            walk(&p.node, depth + 1, seen, f)?;
                         }
                     }
                     Ok(())
