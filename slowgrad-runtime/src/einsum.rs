@@ -187,7 +187,7 @@ impl<T: Float> BackwardFn<T> for KernelBackward<T> {
                 };
                 // the upstream gradient followed by the other inputs, on the stack when few
                 let g = match (inputs, k) {
-                    ([_], _) => run(&[upstream.clone()]),
+                    ([_], _) => run(std::slice::from_ref(upstream)),
                     ([_, b], 0) | ([b, _], _) => run(&[upstream.clone(), b.clone()]),
                     _ => {
                         let mut args = Vec::with_capacity(inputs.len());
