@@ -204,9 +204,6 @@ pub fn forward<T: Float>(
             ArrayD::<T>::zeros(IxDyn(shape))
         }
     };
-    for a in inputs {
-        checked_len(a.shape())?;
-    }
     if sizes[..n_labels].contains(&0) {
         return Ok(out);
     }
@@ -307,18 +304,22 @@ impl Nest<'_> {
         let mut idx = [0usize; MAX_LABELS];
         let mut off_out = 0isize;
         let mut off_in = [0isize; N];
-        // the output does not move along the middle loop (it sums a label) and runs contiguously
-        // along the innermost one: keep blocks of it in registers over the middle loop
-        let row = m_out == 0 && s_out == 1 && s_in.iter().all(|&x| x == 0 || x == 1);
+        // One of the two innermost loops runs contiguously along the output and the other sums
+        // a label: keep blocks of outputs in registers while the sum runs.
+        let row = m_out == 0 && s_out == 1;
+        let col = s_out == 0 && m_out == 1;
         loop {
             let (mut o, mut i) = (off_out, off_in);
-            if row {
-                // SAFETY: as for `inner` below, with the same offsets.
-                unsafe {
-                    row_sum(out.offset(o), std::array::from_fn(|k| ins[k].offset(i[k])), s_in, m_in, n_mid, n_inner)
-                };
+            let at = std::array::from_fn(|k| ins[k].wrapping_offset(i[k]));
+            // SAFETY: the same offsets as the loops below, which the caller guarantees.
+            unsafe {
+                if row {
+                    row_sum(out.offset(o), at, s_in, m_in, n_mid, n_inner);
+                } else if col {
+                    row_sum(out.offset(o), at, m_in, s_in, n_inner, n_mid);
+                }
             }
-            for _ in 0..if row { 0 } else { n_mid } {
+            for _ in 0..if row || col { 0 } else { n_mid } {
                 // SAFETY: offsets index elements, as the caller guarantees; the two inner loops
                 // stay below their labels' sizes.
                 unsafe { inner(out.offset(o), s_out, std::array::from_fn(|k| ins[k].offset(i[k])), s_in, n_inner) };
@@ -352,9 +353,10 @@ impl Nest<'_> {
     }
 }
 
-/// `out[c] += Σ_j Π_k ins[k][j·m[k] + c·s[k]]` for `c < n`, `j < n_mid`, with `out` contiguous
-/// and each `s[k]` 0 or 1: blocks of [`LANES`] outputs stay in registers while `j` runs (the
-/// same additions, in the same order, as running [`inner`] once per `j`).
+/// `out[c] += Σ_j Π_k ins[k][j·m[k] + c·s[k]]` for `c < n`, `j < n_sum`, with `out` contiguous:
+/// blocks of [`LANES`] outputs stay in registers while `j` runs (the same additions, in the
+/// same order, as one pass of the loops over `j` outside `c`). Inputs are read in blocks where
+/// `s[k]` is 1, broadcast where it is 0 and gathered otherwise.
 ///
 /// # Safety
 /// Every offset `j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[c]` one of the output
@@ -365,17 +367,17 @@ unsafe fn row_sum<T: Float, const N: usize>(
     ins: [*const T; N],
     s: [isize; N],
     m: [isize; N],
-    n_mid: usize,
+    n_sum: usize,
     n: usize,
 ) {
     let full = n - n % LANES;
-    // SAFETY (every access): c < n and j < n_mid, as the caller guarantees; a block of LANES is
-    // read or written only along a unit stride, below `full`.
+    // SAFETY (every access): c < n and j < n_sum, as the caller guarantees; a block of LANES is
+    // read or written as one only along a unit stride, below `full`.
     unsafe {
         for c in (0..full).step_by(LANES) {
             let o = out.add(c) as *mut [T; LANES];
             let mut acc = std::ptr::read_unaligned(o);
-            for j in 0..n_mid as isize {
+            for j in 0..n_sum as isize {
                 let mut v = [T::one(); LANES];
                 for k in 0..N {
                     let p = ins[k].offset(j * m[k] + c as isize * s[k]);
@@ -384,10 +386,14 @@ unsafe fn row_sum<T: Float, const N: usize>(
                         for l in 0..LANES {
                             v[l] *= a[l];
                         }
-                    } else {
+                    } else if s[k] == 0 {
                         let a = *p;
                         for x in &mut v {
                             *x *= a;
+                        }
+                    } else {
+                        for (l, x) in v.iter_mut().enumerate() {
+                            *x *= *p.offset(l as isize * s[k]);
                         }
                     }
                 }
@@ -399,7 +405,7 @@ unsafe fn row_sum<T: Float, const N: usize>(
         }
         for c in full..n {
             let mut acc = *out.add(c);
-            for j in 0..n_mid as isize {
+            for j in 0..n_sum as isize {
                 acc += product(ins, std::array::from_fn(|k| j * m[k] + c as isize * s[k]));
             }
             *out.add(c) = acc;
@@ -585,7 +591,10 @@ pub trait PlanSpec: 'static {
 
 /// The up-front checks of a static pattern: ranks (errors as `ExtEinsum::resolve`) and label
 /// sizes of the whole equation (errors as `ExtEinsum::label_sizes`, naming the user's operands).
-fn check_static(terms: &[&str], labels: &Labels, shapes: &[&[usize]]) -> Result<(), EinsumError> {
+///
+/// With `ranks_only`, only the ranks: for a pattern run as one kernel whose own check of the
+/// sizes is this one.
+fn check_static(terms: &[&str], labels: &Labels, shapes: &[&[usize]], ranks_only: bool) -> Result<(), EinsumError> {
     for (k, (term, shape)) in terms.iter().zip(shapes).enumerate() {
         let n = labels.inputs[k].len();
         if shape.len() != n {
@@ -597,6 +606,9 @@ fn check_static(terms: &[&str], labels: &Labels, shapes: &[&[usize]]) -> Result<
                 rank: shape.len(),
             });
         }
+    }
+    if ranks_only {
+        return Ok(());
     }
     if labels.names.len() > MAX_LABELS || labels.output.len() > MAX_LABELS {
         let ext = labels.to_ext();
@@ -611,6 +623,12 @@ fn check_static(terms: &[&str], labels: &Labels, shapes: &[&[usize]]) -> Result<
     }
     checked_len(&shape[..labels.output.len()])?;
     Ok(())
+}
+
+/// Whether the plan is one kernel on the operands in order: its equation is the pattern's, so
+/// its own shape check (the same code as [`check_static`]'s) is the pattern's.
+fn one_kernel(steps: &[&[usize]], n: usize) -> bool {
+    matches!(steps, [only] if only.len() == n && only.iter().enumerate().all(|(k, &s)| k == s))
 }
 
 /// Runs a pattern on `Var`s, one recorded tape op per plan step (as `run_ext` does).
@@ -630,21 +648,20 @@ fn vars_with<T: Float>(
     match compiled {
         Compiled::Ellipsis { pattern } => run_equation(&Equation::parse(pattern)?, vars),
         Compiled::Static { terms, labels, steps } => {
+            let single = one_kernel(steps, vars.len());
             if vars.len() > MAX_OPERANDS {
                 let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.shape()).collect();
                 let refs: Vec<&[usize]> = shapes.iter().map(|s| &s[..]).collect();
-                check_static(terms, labels, &refs)?;
+                check_static(terms, labels, &refs, single)?;
             } else {
                 // the shapes on the stack (dimensions of up to 4 axes are stored inline)
                 let dims: [IxDyn; MAX_OPERANDS] =
                     std::array::from_fn(|k| vars.get(k).map_or_else(|| IxDyn(&[]), |v| v.with_value(|a| a.raw_dim())));
                 let refs: [&[usize]; MAX_OPERANDS] = std::array::from_fn(|k| dims[k].slice());
-                check_static(terms, labels, &refs[..vars.len()])?;
+                check_static(terms, labels, &refs[..vars.len()], single)?;
             }
-            if let [only] = steps {
-                if only.iter().enumerate().all(|(k, &s)| k == s) && only.len() == vars.len() {
-                    return apply_kernel(step(0), vars, None);
-                }
+            if single {
+                return apply_kernel(step(0), vars, None);
             }
             let mut slots: Vec<Var<T, IxDyn>> = vars.to_vec();
             for (i, ops) in steps.iter().enumerate() {
@@ -674,18 +691,17 @@ fn arrays_with<T: Float>(
     match compiled {
         Compiled::Ellipsis { pattern } => einsum_array(pattern, views),
         Compiled::Static { terms, labels, steps } => {
+            let single = one_kernel(steps, views.len());
             if views.len() > MAX_OPERANDS {
                 let shapes: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
-                check_static(terms, labels, &shapes)?;
+                check_static(terms, labels, &shapes, single)?;
             } else {
                 let shapes: [&[usize]; MAX_OPERANDS] =
                     std::array::from_fn(|k| views.get(k).map_or(&[][..], |v| v.shape()));
-                check_static(terms, labels, &shapes[..views.len()])?;
+                check_static(terms, labels, &shapes[..views.len()], single)?;
             }
-            if let [only] = steps {
-                if only.iter().enumerate().all(|(k, &s)| k == s) && only.len() == views.len() {
-                    return step(0).forward(views, None);
-                }
+            if single {
+                return step(0).forward(views, None);
             }
             let n = views.len();
             let mut slots: Vec<ArrayD<T>> = Vec::with_capacity(steps.len());
