@@ -280,3 +280,32 @@ fn gemm_sized_gradients_match_reference() {
     check_case::<f64>("bo,oi", "bi", &w5, 0.0, &[], &mut rng, 1e-12);
     check_case::<f64>("bo,bi", "oi", &w5, 0.0, &[], &mut rng, 1e-12);
 }
+
+#[test]
+fn large_products_in_every_storage_order_match_reference() {
+    // past the size from which an operand stored in the other order than the output is copied
+    // into the output's order before the product: every combination of row- and column-major
+    // operands, for both orders of the output (`ik` and `ki`)
+    let mut rng = StdRng::seed_from_u64(6);
+    let (m, k, n) = (130, 141, 152);
+    let a = Operand::<f64>::new(&[m, k], Layout::Standard, &mut rng);
+    let b = Operand::<f64>::new(&[k, n], Layout::Standard, &mut rng);
+    let at = a.base.t().as_standard_layout().into_owned();
+    let bt = b.base.t().as_standard_layout().into_owned();
+    for out in ["ik", "ki"] {
+        for (x, y, tx, ty) in [
+            (a.base.view(), b.base.view(), "ij", "jk"),
+            (at.t(), b.base.view(), "ij", "jk"),
+            (a.base.view(), bt.t(), "ij", "jk"),
+            (at.t(), bt.t(), "ij", "jk"),
+            (at.view(), bt.view(), "ji", "kj"),
+        ] {
+            let spec = ExtEinsum::from_letters(&format!("{tx},{ty}"), out).unwrap();
+            let views = [x.clone(), y.clone()];
+            let want = execute_reference(&spec, &views, None).unwrap();
+            let got = execute(&spec, &views, None).unwrap();
+            let e = rel_err(&got, &want);
+            assert!(e <= 1e-12, "{tx},{ty}->{out} strides {:?} {:?}: error {e:e}", x.strides(), y.strides());
+        }
+    }
+}
