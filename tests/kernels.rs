@@ -287,7 +287,7 @@ fn large_products_in_every_storage_order_match_reference() {
     // into the output's order before the product: every combination of row- and column-major
     // operands, for both orders of the output (`ik` and `ki`)
     let mut rng = StdRng::seed_from_u64(6);
-    let (m, k, n) = (130, 141, 152);
+    let (m, k, n) = (260, 141, 270);
     let a = Operand::<f64>::new(&[m, k], Layout::Standard, &mut rng);
     let b = Operand::<f64>::new(&[k, n], Layout::Standard, &mut rng);
     let at = a.base.t().as_standard_layout().into_owned();

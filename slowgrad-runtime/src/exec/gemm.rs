@@ -208,10 +208,11 @@ impl GemmPlan {
         // An operand stored in the other order than the output (a transposed view, or the
         // transposed product of a gradient) is copied into the output's order first when the
         // product is large enough: the GEMM runs markedly slower on mixed orders.
-        let big = self.m * self.n * self.k >= PACK_MIN_WORK;
+        // The copy of the left operand serves all n columns of the result, that of the right one
+        // all m rows: each must be used often enough to pay for itself.
         let row_major = self.dst.1 == 1;
-        let pack_a = big && other_order(self.lhs, row_major);
-        let pack_b = big && other_order(self.rhs, row_major);
+        let pack_a = self.n >= PACK_MIN_REUSE && self.m * self.k >= PACK_MIN_LEN && other_order(self.lhs, row_major);
+        let pack_b = self.m >= PACK_MIN_REUSE && self.k * self.n >= PACK_MIN_LEN && other_order(self.rhs, row_major);
         // the products of outer multi-index `r`, accumulated over the contracted outer ones
         let product = |r: usize, par: Parallelism| {
             let mut buf_a = Vec::new();
@@ -271,9 +272,14 @@ impl GemmPlan {
     }
 }
 
-/// The work (m·n·k) of one product from which an operand in the other order than the output is
-/// copied first: the copy reads each element once, the product k or n times.
-const PACK_MIN_WORK: usize = 128 * 128 * 128;
+/// How many times the product must use each element of an operand stored in the other order
+/// than the output (n for the left operand, m for the right one) for the operand to be copied
+/// into the output's order first. Measured at 512² (`einsum_array("ik,jk->ij")` and the other
+/// orders): the copy costs about a tenth of what the mixed order costs the product there.
+const PACK_MIN_REUSE: usize = 256;
+
+/// The fewest elements of an operand worth copying (smaller ones stay in cache anyway).
+const PACK_MIN_LEN: usize = 128 * 128;
 
 /// Whether a matrix with (row, column) strides `st` is stored in the other order than
 /// `row_major` says, and not also in that order (as a vector or a broadcast could be).
