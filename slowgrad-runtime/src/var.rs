@@ -23,6 +23,13 @@ thread_local! {
 }
 
 /// Whether ops currently record on the tape (false inside [`no_grad`]).
+///
+/// ```
+/// use slowgrad_runtime::{is_grad_enabled, no_grad};
+/// assert!(is_grad_enabled());
+/// assert!(!no_grad(is_grad_enabled));
+/// assert!(is_grad_enabled()); // restored on leaving no_grad
+/// ```
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
@@ -73,6 +80,22 @@ pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
 ///
 /// It runs with recording on only when the backward pass creates a graph, so writing it with
 /// differentiable ops on `Var`s makes it differentiable again.
+///
+/// ```
+/// use ndarray::{array, IxDyn};
+/// use slowgrad_runtime::{record, BackwardFn, Var};
+/// // y = x², written as a type: dy/dx = 2x, from the saved input
+/// struct Square;
+/// impl BackwardFn<f64> for Square {
+///     fn backward(&self, g: &Var<f64, IxDyn>, inputs: &[Var<f64, IxDyn>], _: &Var<f64, IxDyn>) -> Vec<Option<Var<f64, IxDyn>>> {
+///         vec![Some(&(g * &inputs[0]) * 2.0)]
+///     }
+/// }
+/// let x = Var::new(array![3.0, -1.0]).as_dyn();
+/// let y = record("square", x.value().mapv(|v| v * v), &[x.clone()], Square);
+/// y.backward_with(array![1.0, 1.0]);
+/// assert_eq!(x.grad().unwrap(), array![6.0, -2.0].into_dyn());
+/// ```
 pub trait BackwardFn<T: Float>: 'static {
     /// Computes the inputs' gradients.
     fn backward(
@@ -179,6 +202,17 @@ impl<T: Float, D: Dimension> Clone for Var<T, D> {
 }
 
 /// Options of a backward pass.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+/// let x = Var::new(array![1.0, 2.0]);
+/// let y = einsum("i,i->", &[&x, &x]).unwrap();
+/// let keep = BackwardOptions { retain_graph: true, ..Default::default() };
+/// y.try_backward(keep).unwrap();
+/// y.try_backward(BackwardOptions::default()).unwrap(); // the graph was kept for a second pass
+/// assert_eq!(x.grad().unwrap(), array![4.0, 8.0]); // 2x, accumulated twice
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BackwardOptions {
     /// Keep the graph's saved values so that backward can run through it again.
@@ -191,6 +225,19 @@ pub struct BackwardOptions {
 }
 
 /// What can go wrong in a backward pass.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{einsum, BackwardError, BackwardOptions, Var};
+/// let x = Var::new(array![1.0, 2.0]);
+/// let y = einsum("i->i", &[&x]).unwrap();
+/// assert_eq!(y.try_backward(BackwardOptions::default()), Err(BackwardError::NotScalar { shape: vec![2] }));
+/// let s = einsum("i->", &[&x]).unwrap();
+/// s.try_backward(BackwardOptions::default()).unwrap();
+/// let again = s.try_backward(BackwardOptions::default()).unwrap_err();
+/// assert!(matches!(again, BackwardError::GraphFreed { .. }));
+/// assert!(again.to_string().contains("retain_graph"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BackwardError {
@@ -247,11 +294,26 @@ impl std::error::Error for BackwardError {}
 
 impl<T: Float, D: Dimension> Var<T, D> {
     /// A leaf that requires a gradient: `backward` accumulates into [`Var::grad`].
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// assert!(x.requires_grad() && x.is_leaf());
+    /// ```
     pub fn new(value: Array<T, D>) -> Var<T, D> {
         Var::from_node(Node::new(value.into_dyn(), true, Origin::Leaf))
     }
 
     /// A constant: no gradient is computed for it.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let c = Var::constant(ndarray::array![1.0, 2.0]);
+    /// let x = Var::new(ndarray::array![3.0, 4.0]);
+    /// einsum("i,i->", &[&c, &x]).unwrap().backward();
+    /// assert!(c.grad().is_none());
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![1.0, 2.0]);
+    /// ```
     pub fn constant(value: Array<T, D>) -> Var<T, D> {
         Var::from_node(Node::new(value.into_dyn(), false, Origin::Leaf))
     }
@@ -264,22 +326,45 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// **Panics** if the value's rank does not fit `D` (only possible after `set_value` on an
     /// `IxDyn` handle shared with a static one).
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![[1.0, 2.0]]);
+    /// let v: ndarray::Array2<f64> = x.value();
+    /// assert_eq!(v, ndarray::array![[1.0, 2.0]]);
+    /// ```
     #[track_caller]
     pub fn value(&self) -> Array<T, D> {
         self.node.value.borrow().clone().into_dimensionality::<D>().expect("value rank fits the Var's dimension")
     }
 
     /// Calls `f` with a borrow of the value, without copying it.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![1.0, 2.0, 3.0]);
+    /// assert_eq!(x.with_value(|v| v.sum()), 6.0);
+    /// ```
     pub fn with_value<R>(&self, f: impl FnOnce(&ArrayD<T>) -> R) -> R {
         f(&self.node.value.borrow())
     }
 
     /// The value's shape.
+    ///
+    /// ```
+    /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
+    /// assert_eq!(x.shape(), [2, 3, 4]);
+    /// ```
     pub fn shape(&self) -> Vec<usize> {
         self.node.value.borrow().shape().to_vec()
     }
 
     /// The value's number of dimensions.
+    ///
+    /// ```
+    /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
+    /// assert_eq!(x.ndim(), 3);
+    /// ```
     pub fn ndim(&self) -> usize {
         self.node.value.borrow().ndim()
     }
@@ -287,6 +372,12 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The single element of a one-element value.
     ///
     /// **Panics** if the value does not have exactly one element.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// assert_eq!(einsum("i,i->", &[&x, &x]).unwrap().item(), 5.0);
+    /// ```
     #[track_caller]
     pub fn item(&self) -> T {
         let v = self.node.value.borrow();
@@ -297,6 +388,12 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Replaces the value (used by optimisers). The shape may not change.
     ///
     /// **Panics** if the shape differs.
+    ///
+    /// ```
+    /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
+    /// x.set_value(ndarray::array![5.0, 6.0]);
+    /// assert_eq!(x.value(), ndarray::array![5.0, 6.0]);
+    /// ```
     #[track_caller]
     pub fn set_value(&self, value: Array<T, D>) {
         let value = value.into_dyn();
@@ -306,6 +403,12 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// Updates the value in place (used by optimisers).
+    ///
+    /// ```
+    /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
+    /// x.update(|v| *v *= 10.0);
+    /// assert_eq!(x.value(), ndarray::array![10.0, 20.0]);
+    /// ```
     pub fn update(&self, f: impl FnOnce(&mut ArrayD<T>)) {
         let mut v = self.node.value.borrow_mut();
         let shape = v.shape().to_vec();
@@ -314,6 +417,14 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// The accumulated gradient of a leaf (a copy), `None` before any backward pass reached it.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0, -2.0]);
+    /// assert!(x.grad().is_none()); // no backward pass yet
+    /// einsum("i,i->", &[&x, &x]).unwrap().backward();
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![2.0, -4.0]);
+    /// ```
     pub fn grad(&self) -> Option<Array<T, D>> {
         self.node
             .grad
@@ -323,31 +434,80 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// The accumulated gradient as a `Var`: with `create_graph` it carries its own graph.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// let x = Var::new(ndarray::array![3.0]);
+    /// let y = einsum("i,i,i->", &[&x, &x, &x]).unwrap(); // x³
+    /// y.try_backward(BackwardOptions { create_graph: true, ..Default::default() }).unwrap();
+    /// let g = x.grad_var().unwrap(); // 3x², with its own graph
+    /// x.zero_grad();
+    /// einsum("i->", &[&g]).unwrap().backward();
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![18.0]); // 6x
+    /// ```
     pub fn grad_var(&self) -> Option<Var<T, D>> {
         self.node.grad.borrow().as_ref().map(|g| Var::from_node(g.node.clone()))
     }
 
     /// Clears the accumulated gradient.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0]);
+    /// einsum("i->", &[&x]).unwrap().backward();
+    /// x.zero_grad();
+    /// assert!(x.grad().is_none());
+    /// ```
     pub fn zero_grad(&self) {
         *self.node.grad.borrow_mut() = None;
     }
 
     /// Whether a gradient flows to this value.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let (x, c) = (Var::new(ndarray::array![1.0]), Var::constant(ndarray::array![2.0]));
+    /// assert!(x.requires_grad() && !c.requires_grad());
+    /// assert!(einsum("i,i->i", &[&x, &c]).unwrap().requires_grad());
+    /// assert!(!einsum("i,i->i", &[&c, &c]).unwrap().requires_grad());
+    /// ```
     pub fn requires_grad(&self) -> bool {
         self.node.requires_grad
     }
 
     /// Whether this is a leaf (not the result of a recorded op).
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0]);
+    /// assert!(x.is_leaf());
+    /// assert!(!einsum("i->i", &[&x]).unwrap().is_leaf());
+    /// ```
     pub fn is_leaf(&self) -> bool {
         !matches!(*self.node.origin.borrow(), Origin::Op(_) | Origin::Freed(_))
     }
 
     /// A constant with the same value, cut off from the graph.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![2.0]);
+    /// let d = x.detach();
+    /// assert!(!d.requires_grad() && d.value() == x.value());
+    /// einsum("i,i->", &[&x, &d]).unwrap().backward();
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![2.0]); // d counts as a constant
+    /// ```
     pub fn detach(&self) -> Var<T, D> {
         Var::from_node(Node::new(self.node.value.borrow().clone(), false, Origin::Leaf))
     }
 
     /// The same node with a dynamic dimension.
+    ///
+    /// ```
+    /// let x = slowgrad_runtime::Var::new(ndarray::array![[1.0, 2.0]]);
+    /// let d = x.as_dyn();
+    /// assert_eq!((d.id(), d.shape()), (x.id(), vec![1, 2]));
+    /// ```
     pub fn as_dyn(&self) -> Var<T, IxDyn> {
         Var::from_node(self.node.clone())
     }
@@ -355,6 +515,14 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The same node with dimension `D2`.
     ///
     /// **Errors** (returning `None`) if the rank does not fit `D2`.
+    ///
+    /// ```
+    /// use ndarray::{Ix1, Ix2};
+    /// let x = slowgrad_runtime::Var::new(ndarray::array![[1.0, 2.0]]).as_dyn();
+    /// assert!(x.clone().into_dimensionality::<Ix1>().is_none());
+    /// let m = x.into_dimensionality::<Ix2>().unwrap();
+    /// assert_eq!(m.value(), ndarray::array![[1.0, 2.0]]);
+    /// ```
     pub fn into_dimensionality<D2: Dimension>(self) -> Option<Var<T, D2>> {
         match D2::NDIM {
             Some(n) if n != self.ndim() => None,
@@ -363,6 +531,13 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// A unique id of the node (creation order).
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let (a, b) = (Var::new(ndarray::array![1.0]), Var::new(ndarray::array![2.0]));
+    /// assert!(a.id() < b.id());
+    /// assert_eq!(a.clone().id(), a.id());
+    /// ```
     pub fn id(&self) -> u64 {
         self.node.id
     }
@@ -379,6 +554,13 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// **Panics** if the output has more than one element (use [`Var::backward_with`]) or if
     /// the graph was released by an earlier backward pass.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// einsum("i,i->", &[&x, &x]).unwrap().backward();
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![2.0, 4.0]);
+    /// ```
     #[track_caller]
     pub fn backward(&self) {
         if let Err(e) = self.try_backward(BackwardOptions::default()) {
@@ -389,6 +571,13 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Backward pass from a single-element output with options.
     ///
     /// **Errors** as [`Var::backward`] panics.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// let y = einsum("i->i", &[&x]).unwrap();
+    /// assert!(y.try_backward(BackwardOptions::default()).is_err()); // two elements: needs a seed
+    /// ```
     pub fn try_backward(&self, opts: BackwardOptions) -> Result<(), BackwardError> {
         let shape = self.shape();
         if shape.iter().product::<usize>() != 1 {
@@ -400,6 +589,13 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Backward pass seeded with `upstream` = dL/d(self); gradients accumulate into the leaves.
     ///
     /// **Panics** if `upstream`'s shape differs from the value's, or if the graph was released.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// einsum("i->i", &[&x]).unwrap().backward_with(ndarray::array![10.0, 20.0]);
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![10.0, 20.0]);
+    /// ```
     #[track_caller]
     pub fn backward_with<D2: Dimension>(&self, upstream: Array<T, D2>) {
         if let Err(e) = self.try_backward_with(upstream, BackwardOptions::default()) {
@@ -410,6 +606,14 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Backward pass with a seed and options.
     ///
     /// **Errors** if the seed's shape differs from the value's or the graph was released.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, BackwardError, BackwardOptions, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// let y = einsum("i->i", &[&x]).unwrap();
+    /// let e = y.try_backward_with(ndarray::array![1.0], BackwardOptions::default()).unwrap_err();
+    /// assert_eq!(e, BackwardError::SeedShape { expected: vec![2], got: vec![1] });
+    /// ```
     pub fn try_backward_with<D2: Dimension>(
         &self,
         upstream: Array<T, D2>,
@@ -425,6 +629,14 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Backward pass seeded with a `Var` (which may itself carry a graph when creating one).
     ///
     /// **Errors** as [`Var::try_backward_with`].
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// let seed = Var::constant(ndarray::array![3.0, 4.0]).as_dyn();
+    /// einsum("i->i", &[&x]).unwrap().try_backward_with_var(&seed, BackwardOptions::default()).unwrap();
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![3.0, 4.0]);
+    /// ```
     pub fn try_backward_with_var(&self, upstream: &Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
         if !self.node.value.borrow().shape().eq(upstream.node.value.borrow().shape()) {
             return Err(BackwardError::SeedShape { expected: self.shape(), got: upstream.shape() });
