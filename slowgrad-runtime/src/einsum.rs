@@ -1,7 +1,7 @@
 //! The runtime-parsed `einsum` and the tape op that runs any extended-einsum kernel.
 
 use crate::exec::execute;
-use crate::var::{record, BackwardFn, Var};
+use crate::var::{record_kernel, Var};
 use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use slowgrad_core::{EinsumError, Equation, Explanation, ExtEinsum, Plan};
@@ -196,40 +196,37 @@ fn run_compiled<T: Float>(c: &Compiled, vars: &[Var<T, IxDyn>]) -> Result<Var<T,
     Ok(out)
 }
 
-struct KernelBackward<T: Float>(Box<dyn Kernel<T>>);
-
-impl<T: Float> BackwardFn<T> for KernelBackward<T> {
-    fn backward(
-        &self,
-        upstream: &Var<T, IxDyn>,
-        inputs: &[Var<T, IxDyn>],
-        _: &Var<T, IxDyn>,
-    ) -> Vec<Option<Var<T, IxDyn>>> {
-        (0..inputs.len())
-            .map(|k| {
-                if !inputs[k].requires_grad() {
-                    return None;
+/// The backward of a recorded kernel: each input's gradient kernel on the upstream gradient and
+/// the other inputs.
+pub(crate) fn kernel_backward<T: Float>(
+    kernel: &dyn Kernel<T>,
+    upstream: &Var<T, IxDyn>,
+    inputs: &[Var<T, IxDyn>],
+) -> Vec<Option<Var<T, IxDyn>>> {
+    (0..inputs.len())
+        .map(|k| {
+            if !inputs[k].requires_grad() {
+                return None;
+            }
+            let shape = inputs[k].with_value(|v| v.raw_dim());
+            let run = |args: &[Var<T, IxDyn>]| {
+                apply_kernel(kernel.gradient(k), args, Some(shape.slice()))
+                    .expect("a gradient's shapes follow from the forward's, which were checked")
+            };
+            // the upstream gradient followed by the other inputs, on the stack when few
+            let g = match (inputs, k) {
+                ([_], _) => run(std::slice::from_ref(upstream)),
+                ([_, b], 0) | ([b, _], _) => run(&[upstream.clone(), b.clone()]),
+                _ => {
+                    let mut args = Vec::with_capacity(inputs.len());
+                    args.push(upstream.clone());
+                    args.extend(inputs.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, v)| v.clone()));
+                    run(&args)
                 }
-                let shape = inputs[k].with_value(|v| v.raw_dim());
-                let run = |args: &[Var<T, IxDyn>]| {
-                    apply_kernel(self.0.gradient(k), args, Some(shape.slice()))
-                        .expect("a gradient's shapes follow from the forward's, which were checked")
-                };
-                // the upstream gradient followed by the other inputs, on the stack when few
-                let g = match (inputs, k) {
-                    ([_], _) => run(std::slice::from_ref(upstream)),
-                    ([_, b], 0) | ([b, _], _) => run(&[upstream.clone(), b.clone()]),
-                    _ => {
-                        let mut args = Vec::with_capacity(inputs.len());
-                        args.push(upstream.clone());
-                        args.extend(inputs.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, v)| v.clone()));
-                        run(&args)
-                    }
-                };
-                Some(g)
-            })
-            .collect()
-    }
+            };
+            Some(g)
+        })
+        .collect()
 }
 
 /// Runs `kernel` on the values of `inputs` and records it on the tape; its backward runs the
@@ -256,7 +253,7 @@ pub fn apply_kernel<T: Float>(
 ) -> Result<Var<T, IxDyn>, EinsumError> {
     let value = with_views(inputs, |views| kernel.forward(views, out_shape))?;
     let name = kernel.name();
-    Ok(record(name, value, inputs, KernelBackward(kernel)))
+    Ok(record_kernel(name, value, inputs, kernel))
 }
 
 /// Calls `f` with views of the values of `vars`.

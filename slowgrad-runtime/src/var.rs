@@ -123,7 +123,15 @@ where
 struct Op<T: Float> {
     name: &'static str,
     inputs: Vec<Var<T, IxDyn>>,
-    backward: Box<dyn BackwardFn<T>>,
+    backward: Backward<T>,
+}
+
+/// How a recorded op computes its inputs' gradients.
+enum Backward<T: Float> {
+    /// A backward function.
+    Fn(Box<dyn BackwardFn<T>>),
+    /// The gradient kernels of a kernel (stored as it is, without a second box).
+    Kernel(Box<dyn crate::einsum::Kernel<T>>),
 }
 
 enum Origin<T: Float> {
@@ -669,11 +677,30 @@ pub fn record<T: Float>(
     inputs: &[Var<T, IxDyn>],
     backward: impl BackwardFn<T>,
 ) -> Var<T, IxDyn> {
+    record_op(name, value, inputs, || Backward::Fn(Box::new(backward)))
+}
+
+/// [`record`] for a kernel, whose backward runs its gradient kernels.
+pub(crate) fn record_kernel<T: Float>(
+    name: &'static str,
+    value: ArrayD<T>,
+    inputs: &[Var<T, IxDyn>],
+    kernel: Box<dyn crate::einsum::Kernel<T>>,
+) -> Var<T, IxDyn> {
+    record_op(name, value, inputs, || Backward::Kernel(kernel))
+}
+
+fn record_op<T: Float>(
+    name: &'static str,
+    value: ArrayD<T>,
+    inputs: &[Var<T, IxDyn>],
+    backward: impl FnOnce() -> Backward<T>,
+) -> Var<T, IxDyn> {
     let needs = is_grad_enabled() && inputs.iter().any(|v| v.requires_grad());
     if !needs {
         return Var::from_node(Node::new(value, false, Origin::Leaf));
     }
-    let op = Op { name, inputs: inputs.to_vec(), backward: Box::new(backward) };
+    let op = Op { name, inputs: inputs.to_vec(), backward: backward() };
     Var::from_node(Node::new(value, true, Origin::Op(op)))
 }
 
@@ -789,7 +816,10 @@ fn backward<T: Float>(
             Origin::Freed(op) => return Err(BackwardError::GraphFreed { op }),
             Origin::Op(op) => {
                 let output = Var::from_node(node.clone());
-                let input_grads = op.backward.backward(&g, &op.inputs, &output);
+                let input_grads = match &op.backward {
+                    Backward::Fn(f) => f.backward(&g, &op.inputs, &output),
+                    Backward::Kernel(k) => crate::einsum::kernel_backward(k.as_ref(), &g, &op.inputs),
+                };
                 for (inp, gi) in op.inputs.iter().map(|v| &v.node).zip(input_grads) {
                     let Some(gi) = gi else { continue };
                     if !inp.requires_grad {
