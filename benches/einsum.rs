@@ -1,7 +1,10 @@
 //! Workloads W1–W8 of `benches/PEERS.md`: the runtime-parsed `einsum()` forward and
 //! forward+backward (through the tape, gradients of every operand for a random upstream
 //! gradient), the tape-free `einsum_array`, ndarray's `dot` (hand-composed where a workload is
-//! not one product), and the `gemm` crate directly for the plain 2-D products.
+//! not one product), the `gemm` crate directly for the plain 2-D products, and the
+//! `ndarray-einsum` crate in f32: its runtime `einsum` (`ndarray-einsum/fwd`) and a contraction
+//! path computed once and reused (`ndarray-einsum-path/fwd`), both checked against
+//! `einsum_array` before timing.
 //!
 //! Ids are `<workload>_<type>/<implementation>/<pass>`, e.g. `W2_f32/runtime/fwdbwd`, so another
 //! implementation (the `einsum!` macro) is one more column: `W2_f32/macro/fwd`.
@@ -238,13 +241,47 @@ fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut Std
     g.finish();
 }
 
+/// `max |got − want| / max |want|`.
+fn rel_err(got: &ArrayD<f32>, want: &ArrayD<f32>) -> f32 {
+    assert_eq!(got.shape(), want.shape(), "shapes differ");
+    let diff = got.iter().zip(want).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    let scale = want.iter().fold(0.0f32, |m, b| m.max(b.abs()));
+    diff / scale.max(f32::MIN_POSITIVE)
+}
+
+/// The `ndarray-einsum` crate on one workload (f32): its runtime-parsed `einsum`, and an
+/// `EinsumPath` (operands contracted in the given order) prepared once and reused.
+fn bench_ndarray_einsum(c: &mut Criterion, w: &Workload, rng: &mut StdRng) {
+    let arrays: Vec<ArrayD<f32>> = w.shapes.iter().map(|s| random::<f32>(s, rng)).collect();
+    let ops: Vec<&dyn ndarray_einsum::ArrayLike<f32>> =
+        arrays.iter().map(|a| a as &dyn ndarray_einsum::ArrayLike<f32>).collect();
+    let path = ndarray_einsum::einsum_path(w.pattern, &ops, ndarray_einsum::OptimizationMethod::Naive)
+        .expect("ndarray-einsum accepts the workload");
+    let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+    let ours = einsum_array(w.pattern, &views).expect("fits");
+    let theirs = ndarray_einsum::einsum(w.pattern, &ops).expect("ndarray-einsum accepts the workload");
+    for (what, got) in [("einsum", theirs), ("path", path.contract_operands(&ops))] {
+        let e = rel_err(&got, &ours);
+        assert!(e <= 1e-3, "{}: ndarray-einsum {what} differs from einsum_array (relative error {e:e})", w.id);
+    }
+    let mut g = c.benchmark_group(format!("{}_f32", w.id));
+    g.bench_function("ndarray-einsum/fwd", |b| {
+        b.iter(|| ndarray_einsum::einsum(w.pattern, black_box(&ops)).expect("fits"))
+    });
+    g.bench_function("ndarray-einsum-path/fwd", |b| b.iter(|| path.contract_operands(black_box(&ops))));
+    g.finish();
+}
+
 fn all(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(7);
+    // A stream of its own, so that the other implementations see the same operands as without it.
+    let mut peer_rng = StdRng::seed_from_u64(8);
     for w in workloads() {
         bench_runtime::<f32>(c, &w, "f32", &mut rng);
         bench_macro_f32(c, &w, &mut rng);
         bench_ndarray::<f32>(c, &w, "f32", &mut rng);
         bench_gemm::<f32>(c, &w, "f32", &mut rng);
+        bench_ndarray_einsum(c, &w, &mut peer_rng);
         if matches!(w.id, "W2" | "W3" | "W5") {
             bench_runtime::<f64>(c, &w, "f64", &mut rng);
             bench_macro_f64(c, &w, &mut rng);

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Prints the medians of the last `cargo bench --bench einsum` run as a table.
 
+One row per workload and type (`W2_f32`), one column per `<implementation>/<pass>`: the library's
+runtime/fwd, runtime/fwdbwd, runtime-array/fwd, macro/fwd and macro/fwdbwd, then the peers
+ndarray/fwd, gemm/fwd, ndarray-einsum/fwd and ndarray-einsum-path/fwd (the `ndarray-einsum`
+crate, runtime-parsed and with its contraction path computed once), then any other column in the
+order found. A cell is empty where an implementation does not run that workload.
+
 Reads criterion's `<target>/criterion/<group>/<id>/new/{benchmark,estimates}.json`; the target
 directory is $CARGO_TARGET_DIR or ./target. Usage: python3 benches/medians.py [filter]
 """
@@ -30,7 +36,8 @@ def fmt(x):
     return "" if x is None else (f"{x:,.0f}" if x >= 100 else f"{x:.3g}")
 
 
-order = ["runtime/fwd", "runtime/fwdbwd", "runtime-array/fwd", "macro/fwd", "macro/fwdbwd", "ndarray/fwd", "gemm/fwd"]
+order = ["runtime/fwd", "runtime/fwdbwd", "runtime-array/fwd", "macro/fwd", "macro/fwdbwd", "ndarray/fwd", "gemm/fwd",
+         "ndarray-einsum/fwd", "ndarray-einsum-path/fwd"]
 cols = [c for c in order if c in cols] + [c for c in cols if c not in order]
 print("| workload (µs, median) | " + " | ".join(cols) + " |")
 print("|---|" + "---:|" * len(cols))
