@@ -441,6 +441,25 @@ impl<T: Float, D: Dimension> Var<T, D> {
             .map(|g| g.value_dyn().into_dimensionality::<D>().expect("gradient has the value's rank"))
     }
 
+    /// Calls `f` with a borrow of the accumulated gradient (`None` before any backward pass
+    /// reached this value), without copying it: for optimisers and other code that reads large
+    /// gradients.
+    ///
+    /// ```
+    /// use slowgrad_runtime::{einsum, Var};
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// assert!(x.with_grad(|g| g.is_none()));
+    /// einsum("i,i->", &[&x, &x]).unwrap().backward();
+    /// assert_eq!(x.with_grad(|g| g.map(|g| g.sum())), Some(6.0));
+    /// ```
+    pub fn with_grad<R>(&self, f: impl FnOnce(Option<&ArrayD<T>>) -> R) -> R {
+        let grad = self.node.grad.borrow();
+        match grad.as_ref() {
+            Some(g) => f(Some(&g.node.value.borrow())),
+            None => f(None),
+        }
+    }
+
     /// The accumulated gradient as a `Var`: with `create_graph` it carries its own graph.
     ///
     /// ```

@@ -15,6 +15,11 @@ const K: u64 = 0b110;
 /// The work of one GEMM call from which the `gemm` crate itself may use threads.
 const GEMM_THREADING: usize = 48 * 48 * 256;
 
+/// The smallest number of rows and columns of a product's result for the `gemm` crate's own
+/// threads to pay: at 64×784·784×256 (W5, and the first layer of W9) two threads took 293–344 µs
+/// against 259–266 µs for one, while at 128×128·128×128 they took 33 µs against 42 µs.
+const GEMM_PAR_MIN_SIDE: usize = 128;
+
 /// The dimensions of one role: the one handed to the GEMM (the largest) and the rest.
 fn pick(d: &Dims, role: u64) -> (Option<usize>, Vec<usize>) {
     let mut all: Vec<usize> = (0..d.len()).filter(|&i| d.mask[i] == role).collect();
@@ -84,8 +89,10 @@ impl GemmPlan {
             Threads::None
         } else if n_outer >= max && m * n * k < GEMM_THREADING {
             Threads::Outer
-        } else {
+        } else if m.min(n) >= GEMM_PAR_MIN_SIDE {
             Threads::Gemm(max)
+        } else {
+            Threads::None
         };
         Some(GemmPlan {
             m,

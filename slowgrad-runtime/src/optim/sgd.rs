@@ -49,6 +49,15 @@ impl<T: Float> Optimizer for SGD<T> {
     fn step(&mut self) {
         let (lr, mu, wd) = (T::cast(self.lr), T::cast(self.momentum), T::cast(self.weight_decay));
         for (p, v) in self.params.iter().zip(&mut self.velocity) {
+            if self.weight_decay == 0.0 && self.momentum == 0.0 {
+                // plain SGD reads the gradient where it is
+                p.with_grad(|g| {
+                    if let Some(g) = g {
+                        p.update(|x| x.scaled_add(-lr, g));
+                    }
+                });
+                continue;
+            }
             let Some(mut g) = p.grad() else { continue };
             if self.weight_decay != 0.0 {
                 p.with_value(|x| g.scaled_add(wd, x));
