@@ -15,9 +15,11 @@ const K: u64 = 0b110;
 /// The work of one GEMM call from which the `gemm` crate itself may use threads.
 const GEMM_THREADING: usize = 48 * 48 * 256;
 
-/// The smallest number of rows and columns of a product's result for the `gemm` crate's own
-/// threads to pay: at 64×784·784×256 (W5, and the first layer of W9) two threads took 293–344 µs
-/// against 259–266 µs for one, while at 128×128·128×128 they took 33 µs against 42 µs.
+/// The smallest number of rows, columns and summed terms of a product for the `gemm` crate's
+/// own threads to pay on two cores: at 64×784·784×256 (W5, the first layer of W9) and
+/// 256×64·64×784 (W9's first weight gradient) two threads were slower than one (293–344 µs
+/// against 259–266 µs), and the idle threads' spinning slows the work that follows; at
+/// 128×128·128×128 they took 33 µs against 42 µs (`RAYON_NUM_THREADS=1` and `2`).
 const GEMM_PAR_MIN_SIDE: usize = 128;
 
 /// The dimensions of one role: the one handed to the GEMM (the largest) and the rest.
@@ -89,7 +91,7 @@ impl GemmPlan {
             Threads::None
         } else if n_outer >= max && m * n * k < GEMM_THREADING {
             Threads::Outer
-        } else if m.min(n) >= GEMM_PAR_MIN_SIDE {
+        } else if m.min(n).min(k) >= GEMM_PAR_MIN_SIDE {
             Threads::Gemm(max)
         } else {
             Threads::None
