@@ -91,7 +91,11 @@ pub fn vjp<T: Float, D: Dimension, E: Dimension>(
 
 /// The value `f(x)` and the Jacobian-vector product `J v` at `x` (forward mode).
 ///
+/// `v` must have `x`'s shape.
+///
 /// **Errors** if the backward passes fail (they do not for slowgrad's own ops).
+///
+/// **Panics** if `v`'s shape does not broadcast to `x`'s.
 ///
 /// ```
 /// use ndarray::array;
@@ -231,9 +235,11 @@ pub fn hessian<T: Float, D: Dimension, E: Dimension>(
 }
 
 /// The Hessian-vector product `H v` of a scalar function `f` at `x`, without forming `H`: two
-/// backward passes.
+/// backward passes. `v` must have `x`'s shape.
 ///
 /// **Errors** if `f`'s output has more than one element.
+///
+/// **Panics** if `v`'s shape does not broadcast to `x`'s.
 ///
 /// ```
 /// use ndarray::array;
