@@ -6,6 +6,21 @@ use std::fmt;
 ///
 /// Every variant names what is at fault (the label, the term, the operand position, the sizes),
 /// and its `Display` text says how to fix it.
+///
+/// ```
+/// use slowgrad_core::{EinsumError, Equation, ExtEinsum};
+/// let err = Equation::parse("ij->k").unwrap_err();
+/// assert_eq!(err, EinsumError::OutputLabelNotInInput { label: "k".to_string() });
+/// assert!(err.to_string().starts_with("label `k` is in the output but in no input"));
+/// // shape errors name the label, the operands and the sizes
+/// let e = ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap();
+/// match e.label_sizes(&[&[2, 3], &[4, 5]], None).unwrap_err() {
+///     EinsumError::SizeMismatch { label, first, first_size, second, second_size } => {
+///         assert_eq!((label.as_str(), first, first_size, second, second_size), ("j", Some(0), 3, Some(1), 4));
+///     }
+///     other => panic!("unexpected {other}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EinsumError {

@@ -10,6 +10,16 @@ use crate::parse::{Axis, Equation};
 use std::fmt;
 
 /// A resolved, extended einsum equation: inputs and output as lists of label ids.
+///
+/// ```
+/// use slowgrad_core::ExtEinsum;
+/// // the sum of each row, written with label ids: 0 is `i`, 1 is `j`
+/// let rows = ExtEinsum { inputs: vec![vec![0, 1]], output: vec![0], names: vec!["i".into(), "j".into()] };
+/// assert_eq!(rows.to_string(), "ij->i");
+/// assert_eq!(rows, ExtEinsum::from_letters("ij", "i").unwrap());
+/// // its gradient broadcasts back over `j`, a label in no input of the gradient
+/// assert_eq!(rows.gradient(0).to_string(), "i->ij");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExtEinsum {
     /// Label ids of each input's axes (a repeated id is a diagonal).
@@ -73,6 +83,15 @@ impl ExtEinsum {
     /// labels (right-aligned, numpy-style) and computes an implicit output.
     ///
     /// **Errors** if the operand count or a rank does not fit the pattern.
+    ///
+    /// ```
+    /// use slowgrad_core::{EinsumError, Equation, ExtEinsum};
+    /// let eq = Equation::parse("...i,i").unwrap();
+    /// // `...` covers two dimensions of the first operand; the implicit output keeps them
+    /// assert_eq!(ExtEinsum::resolve(&eq, &[3, 1]).unwrap().to_string(), "01i,i->01");
+    /// assert!(matches!(ExtEinsum::resolve(&eq, &[0, 1]), Err(EinsumError::RankMismatch { operand: 0, .. })));
+    /// assert_eq!(ExtEinsum::resolve(&eq, &[1]), Err(EinsumError::OperandCount { terms: 2, operands: 1 }));
+    /// ```
     pub fn resolve(eq: &Equation, ranks: &[usize]) -> Result<ExtEinsum, EinsumError> {
         if ranks.len() != eq.inputs.len() {
             return Err(EinsumError::OperandCount { terms: eq.inputs.len(), operands: ranks.len() });
@@ -135,6 +154,12 @@ impl ExtEinsum {
     }
 
     /// Number of label ids.
+    ///
+    /// ```
+    /// use slowgrad_core::ExtEinsum;
+    /// let e = ExtEinsum::parse("...ij,jk->...ik", &[3, 2]).unwrap();
+    /// assert_eq!(e.num_labels(), 4); // i, j, k and one ellipsis dimension
+    /// ```
     pub fn num_labels(&self) -> usize {
         self.names.len()
     }
@@ -168,9 +193,22 @@ impl ExtEinsum {
     /// Sizes of every label, from the input shapes and (optionally) the output shape, with
     /// size-1 broadcasting. A label that appears nowhere gets size 1.
     ///
-    /// **Errors** if an input shape's rank differs from its term, if one label has two sizes
-    /// that are neither equal nor 1, if a repeated label has two sizes within one operand, or
-    /// if an output label absent from the inputs has no size given.
+    /// **Errors** if the number of shapes differs from the number of inputs, if an input
+    /// shape's rank differs from its term, if one label has two sizes that are neither equal
+    /// nor 1, if a repeated label has two sizes within one operand, if the output shape's rank
+    /// differs from the output term, or if an output label absent from the inputs has no size
+    /// given.
+    ///
+    /// ```
+    /// use slowgrad_core::{EinsumError, ExtEinsum};
+    /// let e = ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap();
+    /// // `j` is 3 in the first operand and broadcast from 1 in the second
+    /// assert_eq!(e.label_sizes(&[&[2, 3], &[1, 4]], None).unwrap(), [2, 3, 4]);
+    /// // an output-only label takes its size from the output shape
+    /// let b = ExtEinsum::from_letters("i", "ij").unwrap();
+    /// assert_eq!(b.label_sizes(&[&[2]], Some(&[2, 5])).unwrap(), [2, 5]);
+    /// assert_eq!(b.label_sizes(&[&[2]], None), Err(EinsumError::UnknownSize { label: "j".to_string() }));
+    /// ```
     pub fn label_sizes(&self, shapes: &[&[usize]], output: Option<&[usize]>) -> Result<Vec<usize>, EinsumError> {
         if shapes.len() != self.inputs.len() {
             return Err(EinsumError::OperandCount { terms: self.inputs.len(), operands: shapes.len() });
@@ -225,20 +263,53 @@ impl ExtEinsum {
     /// The output shape for the given label sizes (every output label at its full size).
     ///
     /// **Errors** with [`EinsumError::TooLarge`] if the element count overflows.
+    ///
+    /// **Panics** if `sizes` has fewer entries than there are labels.
+    ///
+    /// ```
+    /// use slowgrad_core::{EinsumError, ExtEinsum};
+    /// let t = ExtEinsum::from_letters("ij", "ji").unwrap();
+    /// assert_eq!(t.output_shape(&[2, 3]).unwrap(), [3, 2]);
+    /// let outer = ExtEinsum::from_letters("i,j", "ij").unwrap();
+    /// let huge = usize::MAX / 2;
+    /// assert!(matches!(outer.output_shape(&[huge, huge]), Err(EinsumError::TooLarge { .. })));
+    /// ```
     pub fn output_shape(&self, sizes: &[usize]) -> Result<Vec<usize>, EinsumError> {
         let shape: Vec<usize> = self.output.iter().map(|&l| sizes[l]).collect();
         checked_len(&shape)?;
         Ok(shape)
     }
 
-    /// Renders one term with this equation's label names.
+    /// Renders one term with this equation's label names, separated by spaces when some name is
+    /// longer than one letter.
+    ///
+    /// **Panics** if a label id is not below [`ExtEinsum::num_labels`].
+    ///
+    /// ```
+    /// use slowgrad_core::ExtEinsum;
+    /// let named = ExtEinsum::parse("batch inp, out inp -> batch out", &[2, 2]).unwrap();
+    /// assert_eq!(named.term_string(&named.inputs[1]), "out inp");
+    /// let letters = ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap();
+    /// assert_eq!(letters.term_string(&[2, 0, 0]), "kii");
+    /// ```
     pub fn term_string(&self, term: &[usize]) -> String {
         let spaced = self.names.iter().any(|n| n.len() != 1);
         let parts: Vec<&str> = term.iter().map(|&l| self.names[l].as_str()).collect();
         parts.join(if spaced { " " } else { "" })
     }
 
-    /// Labels that appear in some input or the output, in id order.
+    /// Labels that appear in some input or the output, in id order. (A step of a [`Plan`]
+    /// keeps the label ids of its whole equation, so it may not use all of them.)
+    ///
+    /// [`Plan`]: crate::Plan
+    ///
+    /// ```
+    /// use slowgrad_core::ExtEinsum;
+    /// let names = ["i", "j", "k"].map(String::from).to_vec();
+    /// // `j` (id 1) appears in no term
+    /// let e = ExtEinsum { inputs: vec![vec![2, 0]], output: vec![0], names };
+    /// assert_eq!(e.used_labels(), [0, 2]);
+    /// ```
     pub fn used_labels(&self) -> Vec<usize> {
         (0..self.names.len())
             .filter(|l| self.inputs.iter().chain(std::iter::once(&self.output)).any(|t| t.contains(l)))
@@ -250,6 +321,16 @@ impl ExtEinsum {
 ///
 /// **Errors** with [`EinsumError::TooLarge`] if it, or the product of the nonzero dimensions
 /// (which bounds the strides of an array of that shape), exceeds `isize::MAX`.
+///
+/// ```
+/// use slowgrad_core::{checked_len, EinsumError};
+/// assert_eq!(checked_len(&[2, 3, 4]), Ok(24));
+/// assert_eq!(checked_len(&[]), Ok(1)); // a scalar
+/// assert_eq!(checked_len(&[0, 5]), Ok(0));
+/// assert!(matches!(checked_len(&[usize::MAX, 2]), Err(EinsumError::TooLarge { .. })));
+/// // with a 0 the product is 0, but the other dimensions must still fit
+/// assert!(checked_len(&[0, usize::MAX, 2]).is_err());
+/// ```
 pub fn checked_len(shape: &[usize]) -> Result<usize, EinsumError> {
     let too_large = || EinsumError::TooLarge { shape: shape.to_vec() };
     let nonzero = shape

@@ -28,6 +28,13 @@ use crate::error::EinsumError;
 use std::fmt;
 
 /// One axis of a term: a label (an index into [`Equation::names`]) or the ellipsis.
+///
+/// ```
+/// use slowgrad_core::{Axis, Equation};
+/// let eq = Equation::parse("...ij,j->...i").unwrap();
+/// assert_eq!(eq.inputs[0].axes, [Axis::Ellipsis, Axis::Label(0), Axis::Label(1)]);
+/// assert_eq!(eq.names[1], "j"); // label ids in order of first appearance
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Axis {
     /// A label, by id.
@@ -37,6 +44,14 @@ pub enum Axis {
 }
 
 /// One term of a pattern, as parsed.
+///
+/// ```
+/// use slowgrad_core::{Axis, Equation};
+/// let eq = Equation::parse(" b i , o i -> b o ").unwrap();
+/// let t = &eq.inputs[1];
+/// assert_eq!(t.text, "o i"); // trimmed
+/// assert_eq!(t.axes, [Axis::Label(2), Axis::Label(1)]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     /// The axes in order.
@@ -47,17 +62,40 @@ pub struct Term {
 
 impl Term {
     /// Number of labelled axes (the ellipsis not counted).
+    ///
+    /// ```
+    /// use slowgrad_core::Equation;
+    /// let eq = Equation::parse("...ii,j->").unwrap();
+    /// assert_eq!(eq.inputs[0].label_count(), 2); // a repeated label counts twice
+    /// assert_eq!(eq.inputs[1].label_count(), 1);
+    /// assert_eq!(eq.output.unwrap().label_count(), 0);
+    /// ```
     pub fn label_count(&self) -> usize {
         self.axes.iter().filter(|a| matches!(a, Axis::Label(_))).count()
     }
 
     /// Whether the term contains `...`.
+    ///
+    /// ```
+    /// use slowgrad_core::Equation;
+    /// let eq = Equation::parse("...ij,jk->...ik").unwrap();
+    /// assert!(eq.inputs[0].has_ellipsis() && !eq.inputs[1].has_ellipsis());
+    /// ```
     pub fn has_ellipsis(&self) -> bool {
         self.axes.contains(&Axis::Ellipsis)
     }
 }
 
 /// A parsed and validated einsum pattern, before operand ranks are known.
+///
+/// ```
+/// use slowgrad_core::Equation;
+/// let eq = Equation::parse("ij,jk").unwrap();
+/// assert_eq!(eq.inputs.len(), 2);
+/// assert!(eq.output.is_none()); // implicit output
+/// assert_eq!(eq.names, ["i", "j", "k"]);
+/// assert!(!eq.named);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Equation {
     /// Input terms.

@@ -10,7 +10,15 @@
 use crate::ext::ExtEinsum;
 use std::fmt;
 
-/// The kind of kernel a step needs.
+/// The kind of kernel a step needs (see [`classify`]).
+///
+/// ```
+/// use slowgrad_core::{ExtEinsum, KernelKind, Plan};
+/// // `cd` is summed away on its own first, then the scalar scales `ab`
+/// let plan = Plan::new(&ExtEinsum::parse("ab,cd->ab", &[2, 2]).unwrap(), None);
+/// let kinds: Vec<KernelKind> = plan.steps.iter().map(|s| s.kind).collect();
+/// assert_eq!(kinds, [KernelKind::Reduce, KernelKind::Elementwise]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KernelKind {
     /// One operand, output a permutation of its labels (possibly the identity).
@@ -30,7 +38,15 @@ pub enum KernelKind {
     LoopNest,
 }
 
-/// The role of one label in a step.
+/// The role of one label in a step (see [`role`]).
+///
+/// ```
+/// use slowgrad_core::{role, ExtEinsum, Role};
+/// // a batched matrix product: `b` batch, `i` and `k` free, `j` contracted
+/// let e = ExtEinsum::parse("bij,bjk->bik", &[3, 3]).unwrap();
+/// let roles: Vec<Role> = (0..e.num_labels()).map(|l| role(&e, l)).collect();
+/// assert_eq!(roles, [Role::Batch, Role::LeftFree, Role::Contracted, Role::RightFree]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// In both operands and the output.
@@ -50,6 +66,19 @@ pub enum Role {
 }
 
 /// One executed contraction.
+///
+/// ```
+/// use slowgrad_core::{ExtEinsum, KernelKind, Plan};
+/// // sizes i = 2, j = 3, k = 4, l = 100: `ij,jk` is by far the cheapest pair
+/// let e = ExtEinsum::parse("ij,jk,kl->il", &[2, 2, 2]).unwrap();
+/// let plan = Plan::new(&e, Some(&[2, 3, 4, 100]));
+/// let (first, last) = (&plan.steps[0], &plan.steps[1]);
+/// assert_eq!((first.operands.clone(), first.spec.to_string()), (vec![0, 1], "ij,jk->ik".to_string()));
+/// // slot 3 is the result of step 0 (after the three inputs)
+/// assert_eq!((last.operands.clone(), last.spec.to_string()), (vec![3, 2], "ik,kl->il".to_string()));
+/// assert_eq!(last.kind, KernelKind::BatchedGemm);
+/// assert_eq!(last.loop_order.len(), 3);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// Slots read: `0..n` are the plan's inputs, `n + i` is the result of step `i`.
@@ -63,6 +92,16 @@ pub struct Step {
 }
 
 /// The execution plan of an [`ExtEinsum`].
+///
+/// ```
+/// use slowgrad_core::{ExtEinsum, Plan};
+/// let plan = Plan::new(&ExtEinsum::parse("ab,bc,cd,de->ae", &[2, 2, 2, 2]).unwrap(), None);
+/// // pairwise: three steps for four operands, the last one producing the output
+/// assert_eq!(plan.steps.len(), 3);
+/// assert!(plan.steps.iter().all(|s| s.operands.len() == 2));
+/// assert_eq!(plan.steps[2].spec.output, plan.equation.output);
+/// assert!(plan.to_string().starts_with("ab,bc,cd,de->ae\n  #4 = "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// The whole equation.
@@ -72,6 +111,13 @@ pub struct Plan {
 }
 
 /// Role of label `l` in a step.
+///
+/// ```
+/// use slowgrad_core::{role, ExtEinsum, Role};
+/// // one operand: `j` is summed, `k` broadcast
+/// let e = ExtEinsum::from_letters("ij", "ik").unwrap();
+/// assert_eq!([role(&e, 0), role(&e, 1), role(&e, 2)], [Role::Kept, Role::Private, Role::Broadcast]);
+/// ```
 pub fn role(spec: &ExtEinsum, l: usize) -> Role {
     let in_out = spec.output.contains(&l);
     let ins: Vec<bool> = spec.inputs.iter().map(|t| t.contains(&l)).collect();
@@ -92,6 +138,18 @@ fn has_repeat(t: &[usize]) -> bool {
 }
 
 /// The kernel class of a step.
+///
+/// ```
+/// use slowgrad_core::{classify, ExtEinsum, KernelKind};
+/// let kind = |p: &str, ranks: &[usize]| classify(&ExtEinsum::parse(p, ranks).unwrap());
+/// assert_eq!(kind("ij->ji", &[2]), KernelKind::Permute);
+/// assert_eq!(kind("ij->i", &[2]), KernelKind::Reduce);
+/// assert_eq!(kind("ii->i", &[2]), KernelKind::Diagonal);
+/// assert_eq!(kind("ij,j->ij", &[2, 1]), KernelKind::Elementwise);
+/// assert_eq!(kind("bij,bjk->bik", &[3, 3]), KernelKind::BatchedGemm);
+/// assert_eq!(kind("ij,k->i", &[2, 1]), KernelKind::LoopNest); // `j` and `k` summed on their own
+/// assert_eq!(classify(&ExtEinsum::from_letters("i", "ij").unwrap()), KernelKind::Scatter);
+/// ```
 pub fn classify(spec: &ExtEinsum) -> KernelKind {
     let out_extended =
         has_repeat(&spec.output) || spec.output.iter().any(|l| !spec.inputs.iter().any(|t| t.contains(l)));
@@ -130,6 +188,21 @@ pub fn classify(spec: &ExtEinsum) -> KernelKind {
 /// the innermost loop), and then labels of the output, so the innermost loop writes
 /// contiguously. When it does, the summed label furthest in moves right outside it, so that
 /// the output's elements stay in registers while that sum runs.
+///
+/// ```
+/// use slowgrad_core::{loop_order, ExtEinsum};
+/// let names = |p: &str| {
+///     let e = ExtEinsum::parse(p, &[2, 2]).unwrap();
+///     loop_order(&e).iter().map(|&l| e.names[l].clone()).collect::<Vec<_>>()
+/// };
+/// // a matrix product: `k`, fastest in the second operand and the output, is innermost, and
+/// // the summed `j` runs right outside it
+/// assert_eq!(names("ij,jk->ik"), ["i", "j", "k"]);
+/// // a·bᵀ: `k` is the fastest axis of both inputs, so the dot product is innermost
+/// assert_eq!(names("ik,jk->ij"), ["i", "j", "k"]);
+/// // xᵀ·g: the output row `j` stays in place while the summed `i` runs
+/// assert_eq!(names("ik,ij->jk"), ["j", "i", "k"]);
+/// ```
 pub fn loop_order(spec: &ExtEinsum) -> Vec<usize> {
     let dist = |t: &[usize], l: usize| t.iter().rev().position(|&m| m == l);
     let terms = || spec.inputs.iter().chain(std::iter::once(&spec.output));
@@ -167,6 +240,8 @@ impl Plan {
     /// Plans `equation`. With label sizes (`sizes[l]`), the next pair is the one whose
     /// contraction costs the fewest multiply-adds (then the one with the smallest result);
     /// without, the one whose result has the fewest labels.
+    ///
+    /// **Panics** if `sizes` has fewer entries than the equation has labels.
     ///
     /// ```
     /// use slowgrad_core::{ExtEinsum, Plan, KernelKind};
@@ -282,6 +357,15 @@ impl fmt::Display for Plan {
 
 /// What an equation runs as, printed by `explain`: the forward plan, and for every step of it
 /// the gradient equation of each of its operands, which the backward pass runs step by step.
+///
+/// ```
+/// use slowgrad_core::{Explanation, ExtEinsum};
+/// let ex = Explanation::new(&ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap());
+/// assert_eq!(ex.forward.steps.len(), 1);
+/// let grads: Vec<String> = ex.gradients[0].iter().map(|s| s.spec.to_string()).collect();
+/// assert_eq!(grads, ["ik,jk->ij", "ik,ij->jk"]);
+/// assert!(ex.to_string().contains("d#1 from d#2: ik,ij->jk"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     /// The forward plan.
@@ -293,6 +377,20 @@ pub struct Explanation {
 
 impl Explanation {
     /// Plans the forward of `equation` (no sizes known) and derives each step's gradients.
+    ///
+    /// ```
+    /// use slowgrad_core::{Explanation, ExtEinsum};
+    /// let ex = Explanation::new(&ExtEinsum::parse("i,ij,j->", &[1, 2, 1]).unwrap());
+    /// // one list of gradient steps per forward step, one gradient per operand of that step
+    /// assert_eq!(ex.gradients.len(), ex.forward.steps.len());
+    /// for (step, grads) in ex.forward.steps.iter().zip(&ex.gradients) {
+    ///     assert_eq!(grads.len(), step.operands.len());
+    ///     for (k, g) in grads.iter().enumerate() {
+    ///         assert_eq!(g.spec, step.spec.gradient(k));
+    ///         assert_eq!(g.operands, step.operands);
+    ///     }
+    /// }
+    /// ```
     pub fn new(equation: &ExtEinsum) -> Explanation {
         let forward = Plan::new(equation, None);
         let gradients = forward

@@ -5,6 +5,22 @@
 //! backward pass (`create_graph`), which is exact: every backward of slowgrad is itself made of
 //! differentiable ops (for einsum, the gradient is again an einsum). Forward mode (`jvp`) is
 //! the transpose of reverse mode: `J v = d/du ⟨Jᵀu, v⟩`, two exact backward passes.
+//!
+//! ```
+//! use ndarray::{array, Array2};
+//! use slowgrad_runtime::functional::{grad, hessian, hvp};
+//! // f(x) = Σ xᵢ³: ∇f = 3x², H = diag(6x)
+//! let f = |x: &slowgrad_runtime::Var<f64, ndarray::Ix1>| x.powf(3.0).sum();
+//! let x = array![1.0, -2.0];
+//! let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+//! let g = grad(f, &x).unwrap();
+//! assert!(close(g[0], 3.0) && close(g[1], 12.0));
+//! let h = hessian(f, &x).unwrap();
+//! let expected = Array2::from_diag(&array![6.0, -12.0]).into_dyn();
+//! assert!(h.iter().zip(expected.iter()).all(|(a, b)| close(*a, *b)));
+//! let hv = hvp(f, &x, &array![1.0, 1.0]).unwrap();
+//! assert!(close(hv[0], 6.0) && close(hv[1], -12.0));
+//! ```
 
 use crate::var::{gradients, BackwardError, BackwardOptions, Var};
 use crate::Float;
@@ -75,7 +91,11 @@ pub fn vjp<T: Float, D: Dimension, E: Dimension>(
 
 /// The value `f(x)` and the Jacobian-vector product `J v` at `x` (forward mode).
 ///
+/// `v` must have `x`'s shape.
+///
 /// **Errors** if the backward passes fail (they do not for slowgrad's own ops).
+///
+/// **Panics** if `v`'s shape does not broadcast to `x`'s.
 ///
 /// ```
 /// use ndarray::array;
@@ -215,9 +235,11 @@ pub fn hessian<T: Float, D: Dimension, E: Dimension>(
 }
 
 /// The Hessian-vector product `H v` of a scalar function `f` at `x`, without forming `H`: two
-/// backward passes.
+/// backward passes. `v` must have `x`'s shape.
 ///
 /// **Errors** if `f`'s output has more than one element.
+///
+/// **Panics** if `v`'s shape does not broadcast to `x`'s.
 ///
 /// ```
 /// use ndarray::array;

@@ -7,15 +7,60 @@
 //! Tolerances (PyTorch's defaults): an entry passes when
 //! `|numeric - analytic| ≤ atol + rtol · |numeric|`, with `eps = 1e-6`, `atol = 1e-5`,
 //! `rtol = 1e-3`.
+//!
+//! ```
+//! use ndarray::array;
+//! use slowgrad_runtime::gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
+//! let f = |xs: &[slowgrad_runtime::Var<f64>]| (&xs[0] * &xs[1]).softplus();
+//! let inputs = [array![0.5, -1.0].into_dyn(), array![2.0, 0.3].into_dyn()];
+//! let report = gradcheck(&f, &inputs, GradcheckOptions::default()).unwrap();
+//! assert!(report.max_abs_error < 1e-5);
+//! gradgradcheck(&f, &inputs, GradcheckOptions::default()).unwrap();
+//! ```
 
 use crate::var::{gradients, BackwardOptions, Var};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
 
 /// A function checked by [`gradcheck`]: inputs to one output.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::gradcheck::{gradcheck, Checked, GradcheckOptions};
+/// use slowgrad_runtime::Var;
+/// // several functions checked in one loop
+/// let cases: Vec<(&str, Box<Checked>)> = vec![
+///     ("tanh", Box::new(|xs: &[Var<f64>]| xs[0].tanh())),
+///     ("softmax", Box::new(|xs: &[Var<f64>]| xs[0].softmax(0))),
+/// ];
+/// for (name, f) in &cases {
+///     let r = gradcheck(f.as_ref(), &[array![0.1, -0.4, 0.9].into_dyn()], GradcheckOptions::default());
+///     assert!(r.is_ok(), "{name}");
+///     assert_eq!(r.unwrap().entries, 3 * 3);
+/// }
+/// ```
 pub type Checked<'a> = dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn> + 'a;
 
-/// Step and tolerances of a gradient check.
+/// Step and tolerances of a gradient check. An entry passes when
+/// `|numeric − analytic| ≤ atol + rtol · |numeric|`.
+///
+/// ```
+/// use ndarray::{array, IxDyn};
+/// use slowgrad_runtime::gradcheck::{gradcheck, GradcheckOptions};
+/// use slowgrad_runtime::{record, Var};
+/// let d = GradcheckOptions::default();
+/// assert_eq!((d.eps, d.atol, d.rtol), (1e-6, 1e-5, 1e-3));
+/// // y = 2x with a backward that is off by 0.5 %
+/// let f = |xs: &[Var<f64>]| {
+///     let x = &xs[0];
+///     record("twice", x.value() * 2.0, &[x.clone()], |g: &Var<f64, IxDyn>, _: &[Var<f64>], _: &Var<f64>| {
+///         vec![Some(g.mul_scalar(2.01))]
+///     })
+/// };
+/// let x = [array![1.0].into_dyn()];
+/// assert!(gradcheck(&f, &x, d).is_err());
+/// assert!(gradcheck(&f, &x, GradcheckOptions { rtol: 1e-2, ..d }).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GradcheckOptions {
     /// Finite-difference step.
@@ -33,6 +78,25 @@ impl Default for GradcheckOptions {
 }
 
 /// A Jacobian entry where the analytic and numeric derivatives disagree.
+///
+/// ```
+/// use ndarray::{array, IxDyn};
+/// use slowgrad_runtime::gradcheck::{gradcheck, GradcheckOptions};
+/// use slowgrad_runtime::{record, Var};
+/// // y = x² with a wrong backward (x instead of 2x)
+/// let f = |xs: &[Var<f64>]| {
+///     let x = &xs[0];
+///     record("square", x.value().mapv(|v| v * v), &[x.clone()], |g: &Var<f64, IxDyn>, ins: &[Var<f64>], _: &Var<f64>| {
+///         vec![Some(g * &ins[0])]
+///     })
+/// };
+/// let err = gradcheck(&f, &[array![0.0, 3.0].into_dyn()], GradcheckOptions::default()).unwrap_err();
+/// // the first wrong entry: d y[1] / d x[1] (at 0 both derivatives are 0)
+/// assert_eq!((err.input, err.input_index.clone(), err.output_index.clone()), (0, vec![1], vec![1]));
+/// assert!((err.numeric - 6.0).abs() < 1e-4 && err.analytic == 3.0);
+/// assert_eq!(err.order, "gradient");
+/// assert!(err.to_string().starts_with("gradient mismatch: d output[1] / d input 0[1]"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradcheckFailure {
     /// Which input (0-based).
@@ -62,6 +126,20 @@ impl fmt::Display for GradcheckFailure {
 impl std::error::Error for GradcheckFailure {}
 
 /// Facts about a check that passed.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::gradcheck::{gradcheck, GradcheckOptions};
+/// // a (2,) output of two inputs of 3 and 2 elements: 2 · (3 + 2) Jacobian entries
+/// let r = gradcheck(
+///     &|xs| (&xs[0].sum().as_dyn() * &xs[1]).sigmoid(),
+///     &[array![0.1, 0.2, 0.3].into_dyn(), array![1.0, -1.0].into_dyn()],
+///     GradcheckOptions::default(),
+/// )
+/// .unwrap();
+/// assert_eq!(r.entries, 2 * (3 + 2));
+/// assert!(r.max_abs_error < 1e-6);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradcheckReport {
     /// Jacobian entries compared.

@@ -2,6 +2,25 @@
 //! extended-einsum interpreter, differentiable ops, losses, `nn` layers and optimisers.
 //!
 //! Users depend on the `slowgrad` facade, which re-exports this crate.
+//!
+//! ```
+//! use ndarray::array;
+//! use slowgrad_runtime::optim::{Optimizer, SGD};
+//! use slowgrad_runtime::{einsum, Var};
+//! // least squares: find w with X w = y, for y = X (2, −1)
+//! let x = Var::constant(array![[1.0f64, 0.0], [0.0, 1.0], [1.0, 1.0]]);
+//! let y = Var::constant(array![2.0, -1.0, 1.0]);
+//! let w = Var::new(array![0.0, 0.0]);
+//! let mut opt = SGD::new(vec![w.as_dyn()], 0.5);
+//! for _ in 0..100 {
+//!     opt.zero_grad();
+//!     let r = &einsum("ij,j->i", &[&x, &w]).unwrap() - &y.as_dyn();
+//!     (&r * &r).mean().backward();
+//!     opt.step();
+//! }
+//! let w = w.value();
+//! assert!((w[0] - 2.0).abs() < 1e-6 && (w[1] + 1.0).abs() < 1e-6);
+//! ```
 #![warn(missing_docs)]
 
 mod einsum;

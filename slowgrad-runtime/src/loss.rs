@@ -2,6 +2,17 @@
 //!
 //! Each comes as a function and as a unit struct with a `forward` method, for code that reads
 //! like PyTorch (`MSELoss.forward(&out, &y)`).
+//!
+//! ```
+//! use ndarray::array;
+//! use slowgrad_runtime::loss::{mse_loss, MSELoss};
+//! use slowgrad_runtime::Var;
+//! let pred = Var::new(array![0.5, 2.0]);
+//! let target = Var::constant(array![1.0, 1.0]);
+//! let l = MSELoss.forward(&pred, &target);
+//! assert_eq!(l.item(), (0.25 + 1.0) / 2.0);
+//! assert_eq!(l.item(), mse_loss(&pred, &target).item());
+//! ```
 
 use crate::{Float, Var};
 use ndarray::{ArrayD, Dimension, IxDyn};
@@ -77,6 +88,13 @@ pub fn bce_with_logits<T: Float, D: Dimension, E: Dimension>(logits: &Var<T, D>,
 }
 
 /// Mean squared error as a struct: `MSELoss.forward(&pred, &target)` (see [`mse_loss`]).
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{loss::MSELoss, Var};
+/// let l = MSELoss.forward(&Var::new(array![[1.0, 2.0]]), &Var::constant(array![[1.0, 4.0]]));
+/// assert_eq!(l.item(), 2.0); // (0² + 2²) / 2
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MSELoss;
 
@@ -84,6 +102,15 @@ impl MSELoss {
     /// See [`mse_loss`].
     ///
     /// **Panics** if the shapes differ.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::{loss::MSELoss, Var};
+    /// let pred = Var::new(array![3.0, 0.0]);
+    /// MSELoss.forward(&pred, &Var::constant(array![1.0, 0.0])).backward();
+    /// // d/dp mean((p − t)²) = 2 (p − t) / n
+    /// assert_eq!(pred.grad().unwrap(), array![2.0, 0.0]);
+    /// ```
     #[track_caller]
     pub fn forward<T: Float, D: Dimension, E: Dimension>(&self, pred: &Var<T, D>, target: &Var<T, E>) -> Var<T, IxDyn> {
         mse_loss(pred, target)
@@ -92,6 +119,14 @@ impl MSELoss {
 
 /// Cross-entropy as a struct: `CrossEntropyLoss.forward(&logits, &targets)` (see
 /// [`cross_entropy`]).
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{loss::CrossEntropyLoss, Var};
+/// // four equal logits: the loss is ln 4 whatever the target
+/// let l = CrossEntropyLoss.forward(&Var::new(array![[7.0, 7.0, 7.0, 7.0]]), &[3]);
+/// assert!((l.item() - 4f64.ln()).abs() < 1e-12);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CrossEntropyLoss;
 
@@ -99,6 +134,15 @@ impl CrossEntropyLoss {
     /// See [`cross_entropy`].
     ///
     /// **Panics** as [`cross_entropy`].
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::{loss::CrossEntropyLoss, Var};
+    /// let logits = Var::new(array![[0.0, 0.0], [0.0, 0.0]]);
+    /// CrossEntropyLoss.forward(&logits, &[0, 1]).backward();
+    /// // (softmax − one-hot) / batch
+    /// assert_eq!(logits.grad().unwrap(), array![[-0.25, 0.25], [0.25, -0.25]]);
+    /// ```
     #[track_caller]
     pub fn forward<T: Float, D: Dimension>(&self, logits: &Var<T, D>, targets: &[usize]) -> Var<T, IxDyn> {
         cross_entropy(logits, targets)
@@ -106,6 +150,14 @@ impl CrossEntropyLoss {
 }
 
 /// Binary cross-entropy with logits as a struct (see [`bce_with_logits`]).
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{loss::BCEWithLogitsLoss, Var};
+/// // a confident right answer costs almost nothing, a confident wrong one about |logit|
+/// let l = BCEWithLogitsLoss.forward(&Var::new(array![30.0f64, -30.0]), &Var::constant(array![1.0, 1.0]));
+/// assert!((l.item() - 30.0 / 2.0).abs() < 1e-9);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BCEWithLogitsLoss;
 
@@ -113,6 +165,15 @@ impl BCEWithLogitsLoss {
     /// See [`bce_with_logits`].
     ///
     /// **Panics** if the shapes differ.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::{loss::BCEWithLogitsLoss, Var};
+    /// let x = Var::new(array![0.0, 0.0]);
+    /// BCEWithLogitsLoss.forward(&x, &Var::constant(array![1.0, 0.0])).backward();
+    /// // (σ(x) − y) / n
+    /// assert_eq!(x.grad().unwrap(), array![-0.25, 0.25]);
+    /// ```
     #[track_caller]
     pub fn forward<T: Float, D: Dimension, E: Dimension>(
         &self,

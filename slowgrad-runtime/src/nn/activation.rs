@@ -22,21 +22,64 @@ macro_rules! activation {
 
 activation!(
     /// The logistic function as a module (see [`Var::sigmoid`]).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Module, Sigmoid};
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![0.0, 3f64.ln()].into_dyn());
+    /// let y = Sigmoid.forward(&x).value();
+    /// assert!((y[0] - 0.5).abs() < 1e-12 && (y[1] - 0.75).abs() < 1e-12);
+    /// assert!(Module::<f64>::parameters(&Sigmoid).is_empty());
+    /// ```
     Sigmoid,
     sigmoid
 );
 activation!(
     /// Hyperbolic tangent as a module (see [`Var::tanh`]).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Module, Tanh};
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![0.0, 2f64.ln(), -(2f64.ln())].into_dyn());
+    /// let y = Tanh.forward(&x).value();
+    /// assert!(y[0] == 0.0 && (y[1] - 0.6).abs() < 1e-12 && (y[2] + 0.6).abs() < 1e-12);
+    /// assert!(Module::<f64>::parameters(&Tanh).is_empty());
+    /// ```
     Tanh,
     tanh
 );
 activation!(
     /// `max(x, 0)` as a module (see [`Var::relu`]).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Module, ReLU};
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![-1.0, 2.0].into_dyn());
+    /// let y = ReLU.forward(&x);
+    /// assert_eq!(y.value(), array![0.0, 2.0].into_dyn());
+    /// y.sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![0.0, 1.0].into_dyn());
+    /// assert!(Module::<f64>::parameters(&ReLU).is_empty());
+    /// ```
     ReLU,
     relu
 );
 activation!(
     /// GELU, tanh approximation, as a module (see [`Var::gelu`]).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Module, GELU};
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![0.0f64, 10.0, -10.0].into_dyn());
+    /// let y = GELU.forward(&x).value();
+    /// // 0 at 0, the identity for large x, 0 for very negative x
+    /// assert!(y[0] == 0.0 && (y[1] - 10.0).abs() < 1e-12 && y[2].abs() < 1e-12);
+    /// assert!(Module::<f64>::parameters(&GELU).is_empty());
+    /// ```
     GELU,
     gelu
 );

@@ -16,6 +16,8 @@ use ndarray::Array2;
 /// With `causal`, position `t` attends only to positions `≤ t` (the mask is `−∞` above the
 /// diagonal).
 ///
+/// **Panics** in `forward` if the input is not `(batch, time, dim)`.
+///
 /// ```
 /// use slowgrad_runtime::nn::{Module, MultiHeadAttention};
 /// use slowgrad_runtime::Var;
@@ -44,6 +46,22 @@ impl<T: Float> MultiHeadAttention<T> {
     /// default generator.
     ///
     /// **Panics** if `heads` does not divide `dim`.
+    ///
+    /// ```
+    /// use ndarray::{s, Array3};
+    /// use slowgrad_runtime::nn::{Module, MultiHeadAttention};
+    /// use slowgrad_runtime::Var;
+    /// let att = MultiHeadAttention::<f64>::new(4, 2, true);
+    /// assert_eq!(att.num_parameters(), 4 * (4 * 4 + 4)); // four projections with biases
+    /// // causal: the first position attends only to itself, so its output is the output
+    /// // projection of its own value projection
+    /// let x = Array3::from_shape_fn((1, 3, 4), |(_, t, c)| (t * 4 + c) as f64 * 0.1 - 0.5);
+    /// let y = att.forward(&Var::constant(x.clone().into_dyn())).value();
+    /// let x0 = Var::constant(x.slice(s![.., 0..1, ..]).to_owned().into_dyn());
+    /// let y0 = att.out.forward(&att.value.forward(&x0)).value();
+    /// let first = y.slice(s![.., 0..1, ..]);
+    /// assert!(first.iter().zip(y0.iter()).all(|(a, b)| (a - b).abs() < 1e-12));
+    /// ```
     #[track_caller]
     pub fn new(dim: usize, heads: usize, causal: bool) -> MultiHeadAttention<T> {
         with_default_rng(|rng| MultiHeadAttention::with_rng(dim, heads, causal, rng))
@@ -52,6 +70,19 @@ impl<T: Float> MultiHeadAttention<T> {
     /// Attention drawn from `rng`.
     ///
     /// **Panics** if `heads` does not divide `dim`.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Module, MultiHeadAttention};
+    /// use slowgrad_runtime::Rng;
+    /// let a = MultiHeadAttention::<f64>::with_rng(6, 3, false, &mut Rng::new(5));
+    /// let b = MultiHeadAttention::<f64>::with_rng(6, 3, false, &mut Rng::new(5));
+    /// assert_eq!((a.heads, a.causal), (3, false));
+    /// // the same seed gives the same parameters
+    /// let same = a.parameters().iter().zip(b.parameters()).all(|(p, q)| p.value() == q.value());
+    /// assert!(same && a.parameters().len() == 8);
+    /// // the projections are drawn one after another, so they differ
+    /// assert_ne!(a.query.weight.value(), a.key.weight.value());
+    /// ```
     #[track_caller]
     pub fn with_rng(dim: usize, heads: usize, causal: bool, rng: &mut Rng) -> MultiHeadAttention<T> {
         assert!(heads > 0 && dim % heads == 0, "attention: {heads} heads do not divide the dimension {dim}");

@@ -9,6 +9,9 @@ use crate::{einsum, Float, Rng, Var};
 ///
 /// Initialised as PyTorch does: `U(-1/√(in·k), 1/√(in·k))`.
 ///
+/// **Panics** in `forward` if the input is not `(batch, in, length)` or the kernel is longer than
+/// the padded input.
+///
 /// ```
 /// use slowgrad_runtime::nn::{Conv1d, Module};
 /// use slowgrad_runtime::Var;
@@ -31,11 +34,32 @@ pub struct Conv1d<T: Float> {
 impl<T: Float> Conv1d<T> {
     /// A convolution from `inp` to `out` channels with kernel size `k`, with a bias, drawn
     /// from the thread's default generator.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::Conv1d;
+    /// let conv = Conv1d::<f64>::new(2, 3, 4, 1, 0);
+    /// assert_eq!(conv.weight.shape(), vec![3, 2, 4]);
+    /// assert_eq!(conv.bias.as_ref().unwrap().shape(), vec![3]);
+    /// let bound = 1.0 / (2.0 * 4.0f64).sqrt();
+    /// assert!(conv.weight.value().iter().all(|w| w.abs() <= bound));
+    /// ```
     pub fn new(inp: usize, out: usize, k: usize, stride: usize, padding: usize) -> Conv1d<T> {
         with_default_rng(|rng| Conv1d::with_rng(inp, out, k, stride, padding, true, rng))
     }
 
-    /// A convolution drawn from `rng`.
+    /// A convolution drawn from `rng`, with a bias if `bias`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Conv1d, Module};
+    /// use slowgrad_runtime::{Rng, Var};
+    /// let conv = Conv1d::<f64>::with_rng(1, 1, 2, 1, 1, false, &mut Rng::new(0));
+    /// assert!(conv.bias.is_none() && conv.parameters().len() == 1);
+    /// // a difference filter over [1, 2, 4], with one zero of padding at each end
+    /// conv.weight.set_value(array![[[-1.0, 1.0]]].into_dyn());
+    /// let y = conv.forward(&Var::constant(array![[[1.0, 2.0, 4.0]]].into_dyn()));
+    /// assert_eq!(y.value(), array![[[1.0, 1.0, 2.0, -4.0]]].into_dyn());
+    /// ```
     pub fn with_rng(
         inp: usize,
         out: usize,

@@ -10,6 +10,9 @@ use crate::{einsum, Float, Rng, Var};
 ///
 /// Initialised as PyTorch does: `U(-1/√fan_in, 1/√fan_in)` with `fan_in = in·kh·kw`.
 ///
+/// **Panics** in `forward` if the input is not `(batch, in, h, w)` or the kernel is larger than
+/// the padded input.
+///
 /// ```
 /// use slowgrad_runtime::nn::{Conv2d, Module};
 /// use slowgrad_runtime::Var;
@@ -32,6 +35,15 @@ pub struct Conv2d<T: Float> {
 impl<T: Float> Conv2d<T> {
     /// A convolution from `inp` to `out` channels, with a bias, drawn from the thread's
     /// default generator.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Conv2d, Module};
+    /// let conv = Conv2d::<f64>::new(3, 2, (2, 4), (1, 1), (0, 0));
+    /// assert_eq!(conv.weight.shape(), vec![2, 3, 2, 4]);
+    /// assert_eq!(conv.num_parameters(), 2 * 3 * 2 * 4 + 2);
+    /// let bound = 1.0 / (3.0 * 2.0 * 4.0f64).sqrt();
+    /// assert!(conv.weight.value().iter().all(|w| w.abs() <= bound));
+    /// ```
     pub fn new(
         inp: usize,
         out: usize,
@@ -42,7 +54,20 @@ impl<T: Float> Conv2d<T> {
         with_default_rng(|rng| Conv2d::with_rng(inp, out, kernel, stride, padding, true, rng))
     }
 
-    /// A convolution drawn from `rng`.
+    /// A convolution drawn from `rng`, with a bias if `bias`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Conv2d, Module};
+    /// use slowgrad_runtime::{Rng, Var};
+    /// let conv = Conv2d::<f64>::with_rng(1, 1, (2, 2), (2, 2), (0, 0), true, &mut Rng::new(0));
+    /// // sums of 2×2 blocks, plus 0.5
+    /// conv.weight.set_value(ndarray::Array4::ones((1, 1, 2, 2)).into_dyn());
+    /// conv.bias.as_ref().unwrap().set_value(array![0.5].into_dyn());
+    /// let x = array![[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]];
+    /// let y = conv.forward(&Var::constant(x.into_dyn()));
+    /// assert_eq!(y.value(), array![[[[14.5, 22.5]]]].into_dyn());
+    /// ```
     pub fn with_rng(
         inp: usize,
         out: usize,

@@ -29,6 +29,21 @@ impl Dropout {
     /// training mode.
     ///
     /// **Panics** if `p` is not in `[0, 1]`.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Dropout, Module};
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::constant(ndarray::Array1::<f64>::ones(1000).into_dyn());
+    /// let (a, b) = (Dropout::new(0.25, 9), Dropout::new(0.25, 9));
+    /// assert!(a.is_training());
+    /// let y = a.forward(&x).value();
+    /// // the same seed draws the same masks
+    /// assert_eq!(b.forward(&x).value(), y);
+    /// // kept elements are scaled by 1 / (1 − p); about a quarter are zeroed
+    /// assert!(y.iter().all(|&v| v == 0.0 || (v - 4.0 / 3.0).abs() < 1e-12));
+    /// let zeroed = y.iter().filter(|&&v| v == 0.0).count();
+    /// assert!((200..300).contains(&zeroed));
+    /// ```
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Dropout {
         assert!((0.0..=1.0).contains(&p), "dropout probability must be in [0, 1], got {p}");
@@ -36,16 +51,45 @@ impl Dropout {
     }
 
     /// Switches to training mode (masks are drawn).
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Dropout, Module};
+    /// use slowgrad_runtime::Var;
+    /// let d = Dropout::new(0.5, 1);
+    /// d.eval();
+    /// d.train();
+    /// assert!(d.is_training());
+    /// let x = Var::constant(ndarray::Array1::<f64>::ones(100).into_dyn());
+    /// assert!(d.forward(&x).value().iter().any(|&v| v == 0.0));
+    /// ```
     pub fn train(&self) {
         self.training.set(true);
     }
 
     /// Switches to evaluation mode (the identity).
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Dropout, Module};
+    /// use slowgrad_runtime::Var;
+    /// let d = Dropout::new(0.9, 1);
+    /// d.eval();
+    /// assert!(!d.is_training());
+    /// let x = Var::constant(ndarray::array![1.0, 2.0, 3.0].into_dyn());
+    /// assert_eq!(d.forward(&x).value(), x.value());
+    /// ```
     pub fn eval(&self) {
         self.training.set(false);
     }
 
     /// Whether the module is in training mode.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Dropout, Module};
+    /// let d = Dropout::new(0.5, 0);
+    /// assert!(d.is_training()); // a new Dropout trains
+    /// Module::<f64>::eval(&d); // the trait's mode switch reaches it too
+    /// assert!(!d.is_training());
+    /// ```
     pub fn is_training(&self) -> bool {
         self.training.get()
     }

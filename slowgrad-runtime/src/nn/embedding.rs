@@ -22,11 +22,32 @@ pub struct Embedding<T: Float> {
 
 impl<T: Float> Embedding<T> {
     /// A table drawn from the thread's default generator.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Embedding, Module};
+    /// let emb = Embedding::<f64>::new(100, 20);
+    /// assert_eq!(emb.weight.shape(), vec![100, 20]);
+    /// assert_eq!(emb.num_parameters(), 2000);
+    /// // N(0, 1) entries: mean near 0, variance near 1
+    /// let w = emb.weight.value();
+    /// let mean = w.sum() / 2000.0;
+    /// let var = w.mapv(|v| (v - mean) * (v - mean)).sum() / 2000.0;
+    /// assert!(mean.abs() < 0.1 && (var - 1.0).abs() < 0.1);
+    /// ```
     pub fn new(num: usize, dim: usize) -> Embedding<T> {
         with_default_rng(|rng| Embedding::with_rng(num, dim, rng))
     }
 
     /// A table drawn from `rng`.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::Embedding;
+    /// use slowgrad_runtime::Rng;
+    /// let a = Embedding::<f32>::with_rng(5, 3, &mut Rng::new(4));
+    /// let b = Embedding::<f32>::with_rng(5, 3, &mut Rng::new(4));
+    /// assert_eq!(a.weight.value(), b.weight.value());
+    /// assert!(a.weight.requires_grad());
+    /// ```
     pub fn with_rng(num: usize, dim: usize, rng: &mut Rng) -> Embedding<T> {
         Embedding { weight: normal(&[num, dim], 1.0, rng) }
     }
@@ -34,6 +55,18 @@ impl<T: Float> Embedding<T> {
     /// The vectors of `ids`.
     ///
     /// **Panics** if an id is not below the table size.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::Embedding;
+    /// use slowgrad_runtime::Var;
+    /// let emb = Embedding { weight: Var::new(array![[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]].into_dyn()) };
+    /// let v = emb.lookup(&array![[2usize], [0], [2]].into_dyn());
+    /// assert_eq!(v.value(), array![[[4.0, 5.0]], [[0.0, 1.0]], [[4.0, 5.0]]].into_dyn());
+    /// // a row looked up twice gets both gradients; a row not looked up gets none
+    /// v.sum().backward();
+    /// assert_eq!(emb.weight.grad().unwrap(), array![[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]].into_dyn());
+    /// ```
     #[track_caller]
     pub fn lookup(&self, ids: &ArrayD<usize>) -> Var<T> {
         let flat: Vec<usize> = ids.iter().copied().collect();

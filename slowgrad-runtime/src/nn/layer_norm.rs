@@ -7,6 +7,8 @@ use ndarray::{ArrayD, IxDyn};
 /// `y = (x − mean) / sqrt(var + eps) · γ + β` over the last axis of size `dim`
 /// (see [`Var::layer_norm`]); `γ` starts at 1 and `β` at 0.
 ///
+/// **Panics** in `forward` if the input's last axis does not have size `dim`.
+///
 /// ```
 /// use slowgrad_runtime::nn::{LayerNorm, Module};
 /// use slowgrad_runtime::Var;
@@ -26,6 +28,21 @@ pub struct LayerNorm<T: Float> {
 
 impl<T: Float> LayerNorm<T> {
     /// Normalisation over a last axis of size `dim`, `eps = 1e-5`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{LayerNorm, Module};
+    /// use slowgrad_runtime::Var;
+    /// let mut ln = LayerNorm::<f64>::new(2);
+    /// assert_eq!(ln.eps, 1e-5);
+    /// assert_eq!((ln.weight.value(), ln.bias.value()), (array![1.0, 1.0].into_dyn(), array![0.0, 0.0].into_dyn()));
+    /// // each row becomes (−1, 1) before the scale and shift
+    /// ln.eps = 0.0;
+    /// ln.weight.set_value(array![2.0, 3.0].into_dyn());
+    /// ln.bias.set_value(array![0.5, 0.0].into_dyn());
+    /// let y = ln.forward(&Var::constant(array![[1.0, 3.0], [10.0, 0.0]].into_dyn()));
+    /// assert_eq!(y.value(), array![[-1.5, 3.0], [2.5, -3.0]].into_dyn());
+    /// ```
     pub fn new(dim: usize) -> LayerNorm<T> {
         LayerNorm {
             weight: Var::new(ArrayD::from_elem(IxDyn(&[dim]), T::one())),

@@ -9,6 +9,8 @@ use crate::{einsum, Float, Rng, Var};
 ///
 /// Initialised as PyTorch does: `W` and `b` from `U(-1/√in, 1/√in)`.
 ///
+/// **Panics** in `forward` if the input's last axis does not have size `in`.
+///
 /// ```
 /// use slowgrad_runtime::nn::{Linear, Module};
 /// use slowgrad_runtime::Var;
@@ -25,12 +27,31 @@ pub struct Linear<T: Float> {
 }
 
 impl<T: Float> Linear<T> {
-    /// A layer from `inp` to `out` features, drawn from the thread's default generator.
+    /// A layer from `inp` to `out` features, with a bias if `bias`, drawn from the thread's
+    /// default generator.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// let layer = Linear::<f64>::new(4, 3, false);
+    /// assert_eq!(layer.weight.shape(), vec![3, 4]); // (out, in)
+    /// assert!(layer.bias.is_none() && layer.num_parameters() == 12);
+    /// assert!(layer.weight.value().iter().all(|w| w.abs() <= 0.5)); // 1/√4
+    /// ```
     pub fn new(inp: usize, out: usize, bias: bool) -> Linear<T> {
         with_default_rng(|rng| Linear::with_rng(inp, out, bias, rng))
     }
 
     /// A layer drawn from `rng`.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::Linear;
+    /// use slowgrad_runtime::Rng;
+    /// let a = Linear::<f64>::with_rng(9, 2, true, &mut Rng::new(8));
+    /// let b = Linear::<f64>::with_rng(9, 2, true, &mut Rng::new(8));
+    /// assert_eq!(a.weight.value(), b.weight.value());
+    /// let bias = a.bias.unwrap().value();
+    /// assert!(bias.shape() == [2] && bias.iter().all(|v| v.abs() <= 1.0 / 3.0));
+    /// ```
     pub fn with_rng(inp: usize, out: usize, bias: bool, rng: &mut Rng) -> Linear<T> {
         let gain = (1.0f64 / 3.0).sqrt();
         let weight = kaiming_uniform(&[out, inp], inp, gain, rng);
@@ -40,7 +61,22 @@ impl<T: Float> Linear<T> {
 
     /// A layer with the given parameters (`weight` is `(out, in)`).
     ///
-    /// **Panics** if the shapes do not fit.
+    /// **Panics** if `weight` is not 2-D or `bias` is not `(out,)`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// use slowgrad_runtime::Var;
+    /// let w = Var::new(array![[1.0, 2.0], [3.0, 4.0], [0.0, -1.0]].into_dyn());
+    /// let b = Var::new(array![0.5, -0.5, 0.0].into_dyn());
+    /// let layer = Linear::from_parameters(w.clone(), Some(b.clone()));
+    /// let y = layer.forward(&Var::constant(array![[1.0, 1.0], [2.0, 0.0]].into_dyn()));
+    /// assert_eq!(y.value(), array![[3.5, 6.5, -1.0], [2.5, 5.5, 0.0]].into_dyn());
+    /// // the layer holds the same nodes: gradients reach `w` and `b`
+    /// y.sum().backward();
+    /// assert_eq!(w.grad().unwrap(), array![[3.0, 1.0], [3.0, 1.0], [3.0, 1.0]].into_dyn());
+    /// assert_eq!(b.grad().unwrap(), array![2.0, 2.0, 2.0].into_dyn());
+    /// ```
     #[track_caller]
     pub fn from_parameters(weight: Var<T>, bias: Option<Var<T>>) -> Linear<T> {
         let w = weight.shape();

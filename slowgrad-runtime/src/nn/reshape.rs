@@ -5,6 +5,8 @@ use crate::{Float, Var};
 
 /// Merges every axis after the first (the batch axis) into one: `(B, C, H, W) → (B, C·H·W)`.
 ///
+/// **Panics** in `forward` if the input has fewer than two axes.
+///
 /// ```
 /// use slowgrad_runtime::nn::{Flatten, Module};
 /// use slowgrad_runtime::Var;
@@ -40,6 +42,16 @@ pub struct Reshape {
 
 impl Reshape {
     /// Reshapes each sample to `shape`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Module, Reshape};
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::constant(array![[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]].into_dyn());
+    /// // each sample's elements, row-major
+    /// let y = Reshape::new(&[2, 2]).forward(&x);
+    /// assert_eq!(y.value(), array![[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]].into_dyn());
+    /// ```
     pub fn new(shape: &[usize]) -> Reshape {
         Reshape { shape: shape.to_vec() }
     }

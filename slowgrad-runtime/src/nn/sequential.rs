@@ -16,12 +16,38 @@ pub struct Sequential<T: Float> {
 }
 
 impl<T: Float> Sequential<T> {
-    /// A sequence of `layers`.
+    /// A sequence of `layers`, applied first to last.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module, ReLU, Sequential};
+    /// use slowgrad_runtime::Var;
+    /// let double = Linear::from_parameters(Var::new(array![[2.0]].into_dyn()), None);
+    /// let shift = Linear::from_parameters(Var::new(array![[1.0]].into_dyn()), Some(Var::new(array![-3.0].into_dyn())));
+    /// // relu(2x − 3): the order matters
+    /// let model = Sequential::new(vec![double.boxed(), shift.boxed(), ReLU.boxed()]);
+    /// let y = model.forward(&Var::constant(array![[1.0], [4.0]].into_dyn()));
+    /// assert_eq!(y.value(), array![[0.0], [5.0]].into_dyn());
+    /// ```
     pub fn new(layers: Vec<Box<dyn Module<T>>>) -> Sequential<T> {
         Sequential { layers }
     }
 
-    /// Appends a module.
+    /// Appends a module, applied after the others.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module, Sequential, Tanh};
+    /// use slowgrad_runtime::Var;
+    /// let mut model = Sequential::new(vec![]);
+    /// model.push(Linear::from_parameters(Var::new(array![[1.0, 1.0]].into_dyn()), None));
+    /// assert_eq!(model.num_parameters(), 2);
+    /// model.push(Tanh);
+    /// assert_eq!(model.layers.len(), 2);
+    /// // tanh(ln 2 + 0) = 0.6
+    /// let y = model.forward(&Var::constant(array![[2f64.ln(), 0.0]].into_dyn()));
+    /// assert!((y.value()[[0, 0]] - 0.6).abs() < 1e-12);
+    /// ```
     pub fn push(&mut self, layer: impl Module<T> + 'static) {
         self.layers.push(Box::new(layer));
     }

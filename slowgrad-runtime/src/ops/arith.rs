@@ -173,11 +173,35 @@ scalar_ops!(f64);
 
 impl<T: Float, D: Dimension> Var<T, D> {
     /// `self * c` for a scalar `c` of any float type (`&x * 2.0` works for `f32` and `f64`).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::{Float, Var};
+    /// // generic code has no `&x * 2.0`: it multiplies by a `T`
+    /// fn double<T: Float>(x: &Var<T>) -> Var<T> {
+    ///     x.mul_scalar(T::cast(2.0))
+    /// }
+    /// let x = Var::new(array![1.0f32, -3.0]);
+    /// let y = double(&x.as_dyn());
+    /// assert_eq!(y.value(), array![2.0f32, -6.0].into_dyn());
+    /// y.sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![2.0f32, 2.0]);
+    /// ```
     pub fn mul_scalar(&self, c: T) -> Var<T, D> {
         retype(scale(&self.as_dyn(), c))
     }
 
     /// `self + c` for a scalar `c`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![1.0, -3.0]);
+    /// let y = x.add_scalar(0.5);
+    /// assert_eq!(y.value(), array![1.5, -2.5]);
+    /// (&y * &y).sum().backward(); // d/dx (x + 0.5)² = 2 (x + 0.5)
+    /// assert_eq!(x.grad().unwrap(), array![3.0, -5.0]);
+    /// ```
     pub fn add_scalar(&self, c: T) -> Var<T, D> {
         retype(shift(&self.as_dyn(), c))
     }

@@ -36,6 +36,17 @@ pub fn sum_to<T: Float>(x: &Var<T, IxDyn>, shape: &[usize]) -> Var<T, IxDyn> {
 /// Broadcasts `x` to `shape` (numpy rules), without copying more than the result.
 ///
 /// **Panics** if `x` does not broadcast to `shape`.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::{broadcast_to, Var};
+/// let b = Var::new(array![1.0, 2.0]).as_dyn();
+/// let y = broadcast_to(&b, &[3, 2]);
+/// assert_eq!(y.value(), array![[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]].into_dyn());
+/// // the gradient sums over the copies
+/// y.sum().backward();
+/// assert_eq!(b.grad().unwrap(), array![3.0, 3.0].into_dyn());
+/// ```
 #[track_caller]
 pub fn broadcast_to<T: Float>(x: &Var<T, IxDyn>, shape: &[usize]) -> Var<T, IxDyn> {
     let n = shape.len();
@@ -51,13 +62,33 @@ pub fn broadcast_to<T: Float>(x: &Var<T, IxDyn>, shape: &[usize]) -> Var<T, IxDy
 
 impl<T: Float, D: Dimension> Var<T, D> {
     /// The sum of all elements, as a 0-dimensional `Var`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+    /// let s = x.sum();
+    /// assert_eq!(s.item(), 10.0);
+    /// s.backward();
+    /// assert_eq!(x.grad().unwrap(), array![[1.0, 1.0], [1.0, 1.0]]);
+    /// ```
     pub fn sum(&self) -> Var<T, ndarray::Ix0> {
         let x = self.as_dyn();
         let s = sum_to(&x, &[]);
         s.into_dimensionality().expect("rank 0")
     }
 
-    /// The mean of all elements, as a 0-dimensional `Var`.
+    /// The mean of all elements, as a 0-dimensional `Var` (NaN for an empty value).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![[1.0, 2.0], [3.0, 6.0]]);
+    /// let m = x.mean();
+    /// assert_eq!(m.item(), 3.0);
+    /// m.backward();
+    /// assert_eq!(x.grad().unwrap(), array![[0.25, 0.25], [0.25, 0.25]]);
+    /// ```
     pub fn mean(&self) -> Var<T, ndarray::Ix0> {
         let n = self.shape().iter().product::<usize>();
         let s = self.sum();

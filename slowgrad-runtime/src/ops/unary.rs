@@ -27,26 +27,81 @@ fn constant_map<T: Float>(x: &Dyn<T>, f: impl Fn(T) -> T) -> Dyn<T> {
 
 impl<T: Float, D: Dimension> Var<T, D> {
     /// `e^x` elementwise.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![0.0, 1.0]);
+    /// let y = x.exp();
+    /// assert_eq!(y.value()[0], 1.0);
+    /// assert!((y.value()[1] - std::f64::consts::E).abs() < 1e-12);
+    /// y.sum().backward(); // the derivative of e^x is e^x
+    /// assert_eq!(x.grad().unwrap(), y.value());
+    /// ```
     pub fn exp(&self) -> Var<T, D> {
         unary("exp", self, T::exp, |g, _, y| g * y)
     }
 
-    /// Natural logarithm elementwise.
+    /// Natural logarithm elementwise (NaN below 0, `-inf` at 0).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![1.0, 4.0]);
+    /// let y = x.ln();
+    /// assert_eq!(y.value()[0], 0.0);
+    /// assert!((y.value()[1] - 2.0 * 2f64.ln()).abs() < 1e-12);
+    /// y.sum().backward(); // d/dx ln x = 1/x
+    /// assert_eq!(x.grad().unwrap(), array![1.0, 0.25]);
+    /// ```
     pub fn ln(&self) -> Var<T, D> {
         unary("ln", self, T::ln, |g, x, _| g / x)
     }
 
     /// Square root elementwise.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![4.0f64, 9.0]);
+    /// let y = x.sqrt();
+    /// assert_eq!(y.value(), array![2.0, 3.0]);
+    /// y.sum().backward(); // d/dx √x = 1 / (2√x)
+    /// let g = x.grad().unwrap();
+    /// assert!((g[0] - 0.25).abs() < 1e-12 && (g[1] - 1.0 / 6.0).abs() < 1e-12);
+    /// ```
     pub fn sqrt(&self) -> Var<T, D> {
         unary("sqrt", self, T::sqrt, |g, _, y| (g / y).mul_scalar(T::cast(0.5)))
     }
 
     /// `x^p` elementwise.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![2.0, 3.0]);
+    /// let y = x.powf(3.0);
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    /// assert!(close(y.value()[0], 8.0) && close(y.value()[1], 27.0));
+    /// y.sum().backward(); // d/dx x³ = 3x²
+    /// let g = x.grad().unwrap();
+    /// assert!(close(g[0], 12.0) && close(g[1], 27.0));
+    /// ```
     pub fn powf(&self, p: T) -> Var<T, D> {
         unary("powf", self, move |v| v.powf(p), move |g, x, _| (g * &x.powf(p - T::one())).mul_scalar(p))
     }
 
     /// Absolute value elementwise (gradient 0 at 0).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![-2.0, 0.0, 3.0]);
+    /// let y = x.abs();
+    /// assert_eq!(y.value(), array![2.0, 0.0, 3.0]);
+    /// y.sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![-1.0, 0.0, 1.0]);
+    /// ```
     pub fn abs(&self) -> Var<T, D> {
         unary("abs", self, T::abs, |g, x, _| {
             g * &constant_map(x, |v| {
@@ -61,7 +116,20 @@ impl<T: Float, D: Dimension> Var<T, D> {
         })
     }
 
-    /// The logistic function `1 / (1 + e^-x)` elementwise.
+    /// The logistic function `1 / (1 + e^-x)` elementwise, without overflow for large `|x|`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![0.0, 3f64.ln(), -1000.0, 1000.0]);
+    /// let y = x.sigmoid().value();
+    /// assert!((y[0] - 0.5).abs() < 1e-12 && (y[1] - 0.75).abs() < 1e-12);
+    /// assert_eq!((y[2], y[3]), (0.0, 1.0));
+    /// x.sigmoid().sum().backward(); // σ' = σ (1 − σ)
+    /// let g = x.grad().unwrap();
+    /// assert!((g[0] - 0.25).abs() < 1e-12 && (g[1] - 0.1875).abs() < 1e-12);
+    /// assert_eq!((g[2], g[3]), (0.0, 0.0));
+    /// ```
     pub fn sigmoid(&self) -> Var<T, D> {
         unary(
             "sigmoid",
@@ -82,6 +150,19 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// Hyperbolic tangent elementwise.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// // tanh(ln 2) = (4 − 1) / (4 + 1) = 0.6
+    /// let x = Var::new(array![0.0, 2f64.ln()]);
+    /// let y = x.tanh();
+    /// assert_eq!(y.value()[0], 0.0);
+    /// assert!((y.value()[1] - 0.6).abs() < 1e-12);
+    /// y.sum().backward(); // tanh' = 1 − tanh²
+    /// let g = x.grad().unwrap();
+    /// assert!((g[0] - 1.0).abs() < 1e-12 && (g[1] - 0.64).abs() < 1e-12);
+    /// ```
     pub fn tanh(&self) -> Var<T, D> {
         unary("tanh", self, T::tanh, |g, _, y| {
             let d = (-&(y * y)).add_scalar(T::one());
@@ -90,6 +171,16 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// `max(x, 0)` elementwise (gradient 0 at 0).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![-1.0, 0.0, 2.0]);
+    /// let y = x.relu();
+    /// assert_eq!(y.value(), array![0.0, 0.0, 2.0]);
+    /// y.sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![0.0, 0.0, 1.0]);
+    /// ```
     pub fn relu(&self) -> Var<T, D> {
         unary(
             "relu",
@@ -100,6 +191,16 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// Natural logarithm elementwise (the same as [`Var::ln`], under torch's name).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![1.0, 2.0]);
+    /// let y = x.log();
+    /// assert_eq!(y.value(), array![0.0, 2f64.ln()]);
+    /// y.sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![1.0, 0.5]);
+    /// ```
     pub fn log(&self) -> Var<T, D> {
         self.ln()
     }
@@ -134,6 +235,18 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// `ln(1 + e^x)` elementwise, computed stably as `max(x, 0) + ln(1 + e^-|x|)`; its
     /// derivative is the sigmoid.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![0.0, 1000.0, -1000.0]);
+    /// let y = x.softplus();
+    /// let v = y.value();
+    /// assert!((v[0] - 2f64.ln()).abs() < 1e-12);
+    /// assert_eq!((v[1], v[2]), (1000.0, 0.0)); // no overflow to infinity
+    /// y.sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![0.5, 1.0, 0.0]);
+    /// ```
     pub fn softplus(&self) -> Var<T, D> {
         unary("softplus", self, |v| v.max(T::zero()) + (-v.abs()).exp().ln_1p(), |g, x, _| g * &x.sigmoid())
     }

@@ -52,32 +52,69 @@ impl<T: Float> AdamState<T> {
     }
 }
 
+/// The documentation and name of the type, whether the weight decay is decoupled, its default,
+/// then the documentation of `new` and of `weight_decay`, which differ between Adam and AdamW;
+/// `betas` and `eps` share theirs.
 macro_rules! adam_like {
-    ($(#[$doc:meta])* $name:ident, $decoupled:expr, $default_wd:expr) => {
+    (
+        $(#[$doc:meta])* $name:ident, $decoupled:expr, $default_wd:expr,
+        new: $(#[$new_doc:meta])*
+        weight_decay: $(#[$wd_doc:meta])*
+    ) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name<T: Float>(AdamState<T>);
 
         impl<T: Float> $name<T> {
-            /// The optimiser with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and
-            /// PyTorch's default weight decay.
+            $(#[$new_doc])*
             pub fn new(params: Vec<Var<T>>, lr: f64) -> $name<T> {
                 $name(AdamState::new(params, lr, $default_wd))
             }
 
-            /// Sets the decay rates of the moment estimates.
+            /// Sets the decay rates `(β₁, β₂)` of the moment estimates.
+            ///
+            /// With `(0, 0)` there is no memory: every step moves each parameter by about `lr`
+            /// against the sign of its current gradient.
+            ///
+            /// ```
+            /// use ndarray::array;
+            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", Optimizer};")]
+            /// use slowgrad_runtime::Var;
+            /// let w = Var::new(array![0.0f64].into_dyn());
+            #[doc = concat!("let mut opt = ", stringify!($name), "::new(vec![w.clone()], 0.1).betas(0.0, 0.0).weight_decay(0.0);")]
+            /// for c in [1.0, -1.0] {
+            ///     opt.zero_grad();
+            ///     w.mul_scalar(c).sum().backward(); // gradient c
+            ///     opt.step();
+            /// }
+            /// // one step down and one step up: back at 0 (with the default betas, the
+            /// // first gradient would still weigh on the second step)
+            /// assert!(w.value()[0].abs() < 1e-6);
+            /// ```
             pub fn betas(mut self, b1: f64, b2: f64) -> $name<T> {
                 self.0.betas = (b1, b2);
                 self
             }
 
-            /// Sets the term added to the denominator.
+            /// Sets the term `ε` added to the denominator: a step is `lr·m̂ / (√v̂ + ε)`.
+            ///
+            /// ```
+            /// use ndarray::array;
+            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", Optimizer};")]
+            /// use slowgrad_runtime::Var;
+            /// let w = Var::new(array![1.0f64].into_dyn());
+            #[doc = concat!("let mut opt = ", stringify!($name), "::new(vec![w.clone()], 0.3).eps(1.0).weight_decay(0.0);")]
+            /// (&w * &w).sum().backward(); // gradient 2
+            /// opt.step();
+            /// // the first step is lr·g / (|g| + ε) = 0.3 · 2 / 3
+            /// assert!((w.value()[0] - 0.8).abs() < 1e-12);
+            /// ```
             pub fn eps(mut self, eps: f64) -> $name<T> {
                 self.0.eps = eps;
                 self
             }
 
-            /// Sets the weight decay.
+            $(#[$wd_doc])*
             pub fn weight_decay(mut self, weight_decay: f64) -> $name<T> {
                 self.0.weight_decay = weight_decay;
                 self
@@ -116,7 +153,40 @@ adam_like!(
     /// ```
     Adam,
     false,
-    0.0
+    0.0,
+    new:
+    /// The optimiser with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and no weight decay
+    /// (PyTorch's defaults).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::optim::{Adam, Optimizer};
+    /// use slowgrad_runtime::Var;
+    /// let w = Var::new(array![1.0f64, -3.0].into_dyn());
+    /// let mut opt = Adam::new(vec![w.clone()], 0.1);
+    /// assert_eq!(opt.lr(), 0.1);
+    /// (&w * &w).sum().backward(); // gradient (2, −6)
+    /// opt.step();
+    /// // the first step moves every element by lr against its gradient's sign, whatever
+    /// // the gradient's size; there is no weight decay
+    /// let v = w.value();
+    /// assert!((v[0] - 0.9).abs() < 1e-6 && (v[1] + 2.9).abs() < 1e-6);
+    /// ```
+    weight_decay:
+    /// Sets the L2 weight decay `wd`: `wd·p` is added to the gradient before the moment
+    /// estimates, so it is normalised with it (see [`AdamW`] for decoupled decay).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::optim::{Adam, Optimizer};
+    /// use slowgrad_runtime::Var;
+    /// let w = Var::new(array![1.0f64].into_dyn());
+    /// let mut opt = Adam::new(vec![w.clone()], 0.1).weight_decay(0.5);
+    /// w.mul_scalar(0.0).sum().backward(); // a zero gradient: only the decay acts
+    /// opt.step();
+    /// // the decay term 0.5 is the whole gradient, and a first step moves by lr
+    /// assert!((w.value()[0] - 0.9).abs() < 1e-6);
+    /// ```
 );
 adam_like!(
     /// AdamW as in `torch.optim.AdamW`: Adam with decoupled weight decay (default 0.01),
@@ -133,5 +203,38 @@ adam_like!(
     /// ```
     AdamW,
     true,
-    0.01
+    0.01,
+    new:
+    /// The optimiser with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and weight decay
+    /// 0.01 (PyTorch's defaults).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::optim::{AdamW, Optimizer};
+    /// use slowgrad_runtime::Var;
+    /// let w = Var::new(array![1.0f64, -3.0].into_dyn());
+    /// let mut opt = AdamW::new(vec![w.clone()], 0.1);
+    /// assert_eq!(opt.lr(), 0.1);
+    /// (&w * &w).sum().backward(); // gradient (2, −6)
+    /// opt.step();
+    /// // the default decay 0.01 scales by 1 − 0.1·0.01, then the first Adam step moves
+    /// // every element by lr against its gradient's sign
+    /// let v = w.value();
+    /// assert!((v[0] - (0.999 - 0.1)).abs() < 1e-6 && (v[1] - (-2.997 + 0.1)).abs() < 1e-6);
+    /// ```
+    weight_decay:
+    /// Sets the decoupled weight decay `wd`: `p ← p·(1 − lr·wd)` at each step, apart from the
+    /// gradient's moment estimates.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::optim::{AdamW, Optimizer};
+    /// use slowgrad_runtime::Var;
+    /// let w = Var::new(array![1.0f64].into_dyn());
+    /// let mut opt = AdamW::new(vec![w.clone()], 0.1).weight_decay(0.5);
+    /// w.mul_scalar(0.0).sum().backward(); // a zero gradient: only the decay acts
+    /// opt.step();
+    /// // unlike Adam's, the decay is not normalised: it scales w by 1 − 0.1·0.5
+    /// assert!((w.value()[0] - 0.95).abs() < 1e-12);
+    /// ```
 );

@@ -1,8 +1,38 @@
 //! Learning-rate schedules: a function from the step (or epoch) number to a learning rate.
 
 /// A learning-rate schedule: `opt.set_lr(schedule.lr(epoch))`.
+///
+/// ```
+/// use slowgrad_runtime::optim::{CosineLR, LrSchedule};
+///
+/// /// A linear warm-up over `steps` steps, then `after`.
+/// struct Warmup<S> {
+///     steps: usize,
+///     after: S,
+/// }
+///
+/// impl<S: LrSchedule> LrSchedule for Warmup<S> {
+///     fn lr(&self, step: usize) -> f64 {
+///         let target = self.after.lr(step.saturating_sub(self.steps));
+///         if step < self.steps { target * (step + 1) as f64 / self.steps as f64 } else { target }
+///     }
+/// }
+///
+/// let s = Warmup { steps: 4, after: CosineLR { base: 1.0, min: 0.0, total: 10 } };
+/// assert_eq!((s.lr(0), s.lr(1), s.lr(3), s.lr(4), s.lr(14)), (0.25, 0.5, 1.0, 1.0, 0.0));
+/// ```
 pub trait LrSchedule {
     /// The learning rate at step `step` (counting from 0).
+    ///
+    /// ```
+    /// use slowgrad_runtime::optim::{LrSchedule, StepLR};
+    /// // the schedule is a plain function of the step: any order, any number of times
+    /// let s: &dyn LrSchedule = &StepLR { base: 0.1, step_size: 2, gamma: 0.1 };
+    /// let rates: Vec<f64> = (0..5).map(|t| s.lr(t)).collect();
+    /// assert_eq!(rates[0..2], [0.1, 0.1]);
+    /// assert!((rates[2] - 0.01).abs() < 1e-15 && (rates[4] - 0.001).abs() < 1e-15);
+    /// assert_eq!(s.lr(3), rates[3]);
+    /// ```
     fn lr(&self, step: usize) -> f64;
 }
 
