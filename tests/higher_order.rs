@@ -157,3 +157,16 @@ fn gradgradcheck_detects_a_wrong_second_derivative() {
     assert_eq!(err.input, 0);
     assert!(err.to_string().contains("second derivative mismatch"), "{err}");
 }
+
+#[test]
+fn a_vector_of_another_shape_is_an_error() {
+    use slowgrad::BackwardError;
+    let f = |x: &Var<f64, ndarray::Ix1>| einsum("i,i->", &[x, x]).unwrap();
+    let x = ndarray::array![1.0, 2.0, 3.0];
+    // [1.0] would broadcast to x's shape; it is still refused
+    let e = hvp(f, &x, &ndarray::array![1.0]).unwrap_err();
+    assert_eq!(e, BackwardError::VectorShape { expected: vec![3], got: vec![1] });
+    assert!(e.to_string().contains("needs v of x's shape"), "{e}");
+    let e = jvp(f, &x, &ndarray::array![1.0, 2.0]).unwrap_err();
+    assert_eq!(e, BackwardError::VectorShape { expected: vec![3], got: vec![2] });
+}

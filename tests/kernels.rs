@@ -283,9 +283,8 @@ fn gemm_sized_gradients_match_reference() {
 
 #[test]
 fn large_products_in_every_storage_order_match_reference() {
-    // past the size from which an operand stored in the other order than the output is copied
-    // into the output's order before the product: every combination of row- and column-major
-    // operands, for both orders of the output (`ik` and `ki`)
+    // GEMM-sized products with every combination of row- and column-major operands, for both
+    // orders of the output (`ik` and `ki`): the strides go to the GEMM as they are
     let mut rng = StdRng::seed_from_u64(6);
     let (m, k, n) = (260, 141, 270);
     let a = Operand::<f64>::new(&[m, k], Layout::Standard, &mut rng);

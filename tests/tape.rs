@@ -127,3 +127,22 @@ fn debug_prints_the_graph() {
     assert!(text.contains("einsum []"), "{text}");
     assert!(text.contains("leaf [2] requires_grad"), "{text}");
 }
+
+#[test]
+fn a_backward_with_too_few_or_too_many_gradients_is_an_error() {
+    use slowgrad::record;
+    let (a, b) = (Var::new(ndarray::array![1.0, 2.0]).as_dyn(), Var::new(ndarray::array![3.0, 4.0]).as_dyn());
+    let sum = a.value() + b.value();
+    // two inputs, one gradient
+    let y = record("short", sum.clone(), &[a.clone(), b.clone()], |g: &Var<f64>, _: &[Var<f64>], _: &Var<f64>| {
+        vec![Some(g.clone())]
+    });
+    let e = y.try_backward_with(ndarray::array![1.0, 1.0], BackwardOptions::default()).unwrap_err();
+    assert_eq!(e, BackwardError::GradientCount { op: "short", expected: 2, got: 1 });
+    assert!(e.to_string().contains("returned 1 gradients for 2 inputs"), "{e}");
+    // two inputs, three gradients
+    let y =
+        record("long", sum, &[a, b], |g: &Var<f64>, _: &[Var<f64>], _: &Var<f64>| vec![Some(g.clone()), None, None]);
+    let e = y.try_backward_with(ndarray::array![1.0, 1.0], BackwardOptions::default()).unwrap_err();
+    assert_eq!(e, BackwardError::GradientCount { op: "long", expected: 2, got: 3 });
+}

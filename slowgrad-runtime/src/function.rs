@@ -189,7 +189,8 @@ pub trait Function<T: Float>: 'static {
 
     /// Computes the inputs' gradients: one entry per input, in order, `None` where no gradient
     /// flows. A gradient must have its input's shape, or the backward pass fails with
-    /// [`BackwardError::GradientShape`](crate::BackwardError::GradientShape).
+    /// [`BackwardError::GradientShape`](crate::BackwardError::GradientShape); another number of
+    /// entries fails with [`BackwardError::GradientCount`](crate::BackwardError::GradientCount).
     ///
     /// ```
     /// use ndarray::{array, ArrayD, ArrayViewD};

@@ -91,11 +91,8 @@ pub fn vjp<T: Float, D: Dimension, E: Dimension>(
 
 /// The value `f(x)` and the Jacobian-vector product `J v` at `x` (forward mode).
 ///
-/// `v` must have `x`'s shape.
-///
-/// **Errors** if the backward passes fail (they do not for slowgrad's own ops).
-///
-/// **Panics** if `v`'s shape does not broadcast to `x`'s.
+/// **Errors** if `v`'s shape differs from `x`'s ([`BackwardError::VectorShape`]) or a backward
+/// pass fails (they do not for slowgrad's own ops).
 ///
 /// ```
 /// use ndarray::array;
@@ -109,6 +106,7 @@ pub fn jvp<T: Float, D: Dimension, E: Dimension>(
     x: &Array<T, D>,
     v: &Array<T, D>,
 ) -> Result<(Array<T, E>, Array<T, E>), BackwardError> {
+    same_shape(x, v)?;
     let xv = Var::new(x.clone());
     let y = f(&xv);
     let u = Var::new(ArrayD::zeros(IxDyn(&y.shape())));
@@ -235,11 +233,10 @@ pub fn hessian<T: Float, D: Dimension, E: Dimension>(
 }
 
 /// The Hessian-vector product `H v` of a scalar function `f` at `x`, without forming `H`: two
-/// backward passes. `v` must have `x`'s shape.
+/// backward passes.
 ///
-/// **Errors** if `f`'s output has more than one element.
-///
-/// **Panics** if `v`'s shape does not broadcast to `x`'s.
+/// **Errors** if `v`'s shape differs from `x`'s ([`BackwardError::VectorShape`]) or `f`'s output
+/// has more than one element.
 ///
 /// ```
 /// use ndarray::array;
@@ -253,6 +250,7 @@ pub fn hvp<T: Float, D: Dimension, E: Dimension>(
     x: &Array<T, D>,
     v: &Array<T, D>,
 ) -> Result<Array<T, D>, BackwardError> {
+    same_shape(x, v)?;
     let xv = Var::new(x.clone());
     let xd = xv.as_dyn();
     let y = f(&xv);
@@ -266,4 +264,13 @@ pub fn hvp<T: Float, D: Dimension, E: Dimension>(
     let s = dot_all(&g, &Var::constant(v.clone().into_dyn()));
     let hv = gradients(&s, &[&xd], None, BackwardOptions::default())?;
     Ok(fixed(zeros_or(hv.into_iter().next().flatten(), x.shape())))
+}
+
+/// Checks that the vector of a Jacobian- or Hessian-vector product has the point's shape.
+fn same_shape<T: Float, D: Dimension>(x: &Array<T, D>, v: &Array<T, D>) -> Result<(), BackwardError> {
+    if x.shape() == v.shape() {
+        Ok(())
+    } else {
+        Err(BackwardError::VectorShape { expected: x.shape().to_vec(), got: v.shape().to_vec() })
+    }
 }

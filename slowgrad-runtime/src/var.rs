@@ -275,6 +275,24 @@ pub enum BackwardError {
         /// The gradient's shape.
         got: Vec<usize>,
     },
+    /// The vector of a Jacobian- or Hessian-vector product (`functional::jvp`, `hvp`) does not
+    /// have the shape of the point.
+    VectorShape {
+        /// The point's shape.
+        expected: Vec<usize>,
+        /// The vector's shape.
+        got: Vec<usize>,
+    },
+    /// A backward function returned another number of gradients than its op has inputs (a bug
+    /// in that op: it must return one entry per input, `None` where no gradient flows).
+    GradientCount {
+        /// The op.
+        op: &'static str,
+        /// The op's number of inputs.
+        expected: usize,
+        /// The number of gradients returned.
+        got: usize,
+    },
 }
 
 impl fmt::Display for BackwardError {
@@ -294,6 +312,14 @@ impl fmt::Display for BackwardError {
             BackwardError::GradientShape { op, expected, got } => {
                 write!(f, "the backward of `{op}` returned a gradient of shape {got:?} for an input of shape {expected:?}")
             }
+            BackwardError::VectorShape { expected, got } => write!(
+                f,
+                "the vector v has shape {got:?} but the point x has shape {expected:?}: a Jacobian- or Hessian-vector product needs v of x's shape"
+            ),
+            BackwardError::GradientCount { op, expected, got } => write!(
+                f,
+                "the backward of `{op}` returned {got} gradients for {expected} inputs: it must return one entry per input (None where no gradient flows)"
+            ),
         }
     }
 }
@@ -839,6 +865,13 @@ fn backward<T: Float>(
                     Backward::Fn(f) => f.backward(&g, &op.inputs, &output),
                     Backward::Kernel(k) => crate::einsum::kernel_backward(k.as_ref(), &g, &op.inputs),
                 };
+                if input_grads.len() != op.inputs.len() {
+                    return Err(BackwardError::GradientCount {
+                        op: op.name,
+                        expected: op.inputs.len(),
+                        got: input_grads.len(),
+                    });
+                }
                 for (inp, gi) in op.inputs.iter().map(|v| &v.node).zip(input_grads) {
                     let Some(gi) = gi else { continue };
                     if !inp.requires_grad {

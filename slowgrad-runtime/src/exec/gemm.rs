@@ -214,32 +214,10 @@ impl GemmPlan {
             return;
         }
         let (out, a, b) = (SendPtr(out), SendPtr(a as *mut T), SendPtr(b as *mut T));
-        // An operand stored in the other order than the output (a transposed view, or the
-        // transposed product of a gradient) is copied into the output's order first when the
-        // product is large enough: the GEMM runs markedly slower on mixed orders.
-        // The copy of the left operand serves all n columns of the result, that of the right one
-        // all m rows: each must be used often enough to pay for itself.
-        let row_major = self.dst.1 == 1;
-        let pack_a = self.n >= PACK_MIN_REUSE && self.m * self.k >= PACK_MIN_LEN && other_order(self.lhs, row_major);
-        let pack_b = self.m >= PACK_MIN_REUSE && self.k * self.n >= PACK_MIN_LEN && other_order(self.rhs, row_major);
         // the products of outer multi-index `r`, accumulated over the contracted outer ones
         let product = |r: usize, par: Parallelism| {
-            let mut buf_a = Vec::new();
-            let mut buf_b = Vec::new();
             for q in 0..n_acc {
                 let o2 = self.offsets(r, q);
-                let (mut pa, mut lhs) = (a.get().wrapping_offset(o2[1]) as *const T, self.lhs);
-                let (mut pb, mut rhs) = (b.get().wrapping_offset(o2[2]) as *const T, self.rhs);
-                // SAFETY: the copies read the m×k and k×n elements the product would read, which
-                // are in bounds (the caller's guarantee).
-                unsafe {
-                    if pack_a {
-                        (pa, lhs) = pack(&mut buf_a, pa, self.m, self.k, lhs, row_major);
-                    }
-                    if pack_b {
-                        (pb, rhs) = pack(&mut buf_b, pb, self.k, self.n, rhs, row_major);
-                    }
-                }
                 // SAFETY: the offsets are Σ index·stride over the outer and accumulated
                 // dimensions and the GEMM adds those of the M, N and K dimensions, all indices
                 // below their sizes, so every access is in bounds (the caller's guarantee); the
@@ -254,12 +232,12 @@ impl GemmPlan {
                         self.dst.1,
                         self.dst.0,
                         q > 0,
-                        pa,
-                        lhs.1,
-                        lhs.0,
-                        pb,
-                        rhs.1,
-                        rhs.0,
+                        a.get().offset(o2[1]),
+                        self.lhs.1,
+                        self.lhs.0,
+                        b.get().offset(o2[2]),
+                        self.rhs.1,
+                        self.rhs.0,
                         T::one(),
                         T::one(),
                         false,
@@ -279,56 +257,4 @@ impl GemmPlan {
             Threads::None => (0..n_outer).for_each(|r| product(r, Parallelism::None)),
         }
     }
-}
-
-/// How many times the product must use each element of an operand stored in the other order
-/// than the output (n for the left operand, m for the right one) for the operand to be copied
-/// into the output's order first. Measured at 512² (`einsum_array("ik,jk->ij")` and the other
-/// orders): the copy costs about a tenth of what the mixed order costs the product there.
-const PACK_MIN_REUSE: usize = 256;
-
-/// The fewest elements of an operand worth copying (smaller ones stay in cache anyway).
-const PACK_MIN_LEN: usize = 128 * 128;
-
-/// Whether a matrix with (row, column) strides `st` is stored in the other order than
-/// `row_major` says, and not also in that order (as a vector or a broadcast could be).
-fn other_order(st: (isize, isize), row_major: bool) -> bool {
-    if row_major {
-        st.0 == 1 && st.1 != 1
-    } else {
-        st.1 == 1 && st.0 != 1
-    }
-}
-
-/// Copies the `rows×cols` matrix at `src` with strides `st` into `buf`, contiguous in the order
-/// `row_major` says, and returns the copy's pointer and strides. Runs in square tiles, so that
-/// both the reads and the writes stay within a few cache lines at a time.
-///
-/// # Safety
-/// Every `src + i·st.0 + j·st.1` with `i < rows`, `j < cols` must address an element.
-unsafe fn pack<T: Float>(
-    buf: &mut Vec<T>,
-    src: *const T,
-    rows: usize,
-    cols: usize,
-    st: (isize, isize),
-    row_major: bool,
-) -> (*const T, (isize, isize)) {
-    const TILE: usize = 32;
-    buf.clear();
-    buf.resize(rows * cols, T::zero());
-    let dst = if row_major { (cols as isize, 1) } else { (1, rows as isize) };
-    for i0 in (0..rows).step_by(TILE) {
-        for j0 in (0..cols).step_by(TILE) {
-            for i in i0..(i0 + TILE).min(rows) {
-                for j in j0..(j0 + TILE).min(cols) {
-                    let (i, j) = (i as isize, j as isize);
-                    // SAFETY: i < rows and j < cols, as the caller guarantees; the destination
-                    // index is below rows·cols, the buffer's length.
-                    unsafe { *buf.as_mut_ptr().offset(i * dst.0 + j * dst.1) = *src.offset(i * st.0 + j * st.1) };
-                }
-            }
-        }
-    }
-    (buf.as_ptr(), dst)
 }

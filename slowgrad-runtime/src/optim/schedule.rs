@@ -60,12 +60,14 @@ impl LrSchedule for StepLR {
 }
 
 /// Cosine annealing from `base` at step 0 to `min` at step `total` and after
-/// (`torch.optim.lr_scheduler.CosineAnnealingLR` without restarts).
+/// (`torch.optim.lr_scheduler.CosineAnnealingLR` without restarts). With `total` 0 the rate is
+/// `min` from the start.
 ///
 /// ```
 /// use slowgrad_runtime::optim::{CosineLR, LrSchedule};
 /// let s = CosineLR { base: 1.0, min: 0.0, total: 100 };
 /// assert!((s.lr(0), s.lr(100)) == (1.0, 0.0) && (s.lr(50) - 0.5).abs() < 1e-12);
+/// assert_eq!(CosineLR { base: 1.0, min: 0.1, total: 0 }.lr(0), 0.1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CosineLR {
@@ -79,7 +81,11 @@ pub struct CosineLR {
 
 impl LrSchedule for CosineLR {
     fn lr(&self, step: usize) -> f64 {
-        let f = step.min(self.total) as f64 / self.total.max(1) as f64;
+        if step >= self.total {
+            // also an annealing of no steps, which is over from the start
+            return self.min;
+        }
+        let f = step as f64 / self.total as f64;
         self.min + 0.5 * (self.base - self.min) * (1.0 + (std::f64::consts::PI * f).cos())
     }
 }
