@@ -298,34 +298,61 @@ impl Nest<'_> {
             unsafe { inner(out, s_out, ins, s_in, n_inner) };
             return;
         };
-        let mid = odometer.len();
-        let m_out = self.strides[0][mid];
-        let m_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][mid]);
-        let mut idx = [0usize; MAX_LABELS];
-        let mut off_out = 0isize;
-        let mut off_in = [0isize; N];
+        let m_out = self.strides[0][odometer.len()];
+        let m_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][odometer.len()]);
         // One of the two innermost loops runs contiguously along the output and the other sums
         // a label: keep blocks of outputs in registers while the sum runs.
         let row = m_out == 0 && s_out == 1;
         let col = s_out == 0 && m_out == 1;
+        let (s_blk, m_blk, n_sum, n_blk) =
+            if row { (s_in, m_in, n_mid, n_inner) } else { (m_in, s_in, n_inner, n_mid) };
+        // Two rows of the next loop out at once, when they write disjoint blocks of the output:
+        // two independent chains of additions instead of one.
+        let pair = (row || col)
+            && odometer.last().is_some_and(|&n| n >= 2)
+            && self.strides[0][odometer.len() - 1].unsigned_abs() >= n_blk;
+        let (odometer, n_rows, r_out, r_in) = match odometer.split_last() {
+            Some((&n, rest)) if pair => {
+                let lvl = rest.len();
+                (rest, n, self.strides[0][lvl], std::array::from_fn(|k| self.strides[k + 1][lvl]))
+            }
+            _ => (odometer, 1, 0, [0isize; N]),
+        };
+        let mid = odometer.len();
+        let mut idx = [0usize; MAX_LABELS];
+        let mut off_out = 0isize;
+        let mut off_in = [0isize; N];
         loop {
             let (mut o, mut i) = (off_out, off_in);
-            let at = std::array::from_fn(|k| ins[k].wrapping_offset(i[k]));
-            // SAFETY: the same offsets as the loops below, which the caller guarantees.
-            unsafe {
-                if row {
-                    row_sum(out.offset(o), at, s_in, m_in, n_mid, n_inner);
-                } else if col {
-                    row_sum(out.offset(o), at, m_in, s_in, n_inner, n_mid);
+            if row || col {
+                let mut r = 0;
+                while r < n_rows {
+                    let at = std::array::from_fn(|k| ins[k].wrapping_offset(i[k]));
+                    // SAFETY: the same offsets as the loops below, which the caller guarantees;
+                    // two rows are run together only below `n_rows`, on disjoint output blocks.
+                    unsafe {
+                        if r + 2 <= n_rows {
+                            row_sum::<T, N, 2>(out.offset(o), r_out, at, r_in, s_blk, m_blk, n_sum, n_blk);
+                            r += 2;
+                            o += 2 * r_out;
+                            for k in 0..N {
+                                i[k] += 2 * r_in[k];
+                            }
+                        } else {
+                            row_sum::<T, N, 1>(out.offset(o), 0, at, [0; N], s_blk, m_blk, n_sum, n_blk);
+                            r += 1;
+                        }
+                    }
                 }
-            }
-            for _ in 0..if row || col { 0 } else { n_mid } {
-                // SAFETY: offsets index elements, as the caller guarantees; the two inner loops
-                // stay below their labels' sizes.
-                unsafe { inner(out.offset(o), s_out, std::array::from_fn(|k| ins[k].offset(i[k])), s_in, n_inner) };
-                o += m_out;
-                for k in 0..N {
-                    i[k] += m_in[k];
+            } else {
+                for _ in 0..n_mid {
+                    // SAFETY: offsets index elements, as the caller guarantees; the two inner
+                    // loops stay below their labels' sizes.
+                    unsafe { inner(out.offset(o), s_out, std::array::from_fn(|k| ins[k].offset(i[k])), s_in, n_inner) };
+                    o += m_out;
+                    for k in 0..N {
+                        i[k] += m_in[k];
+                    }
                 }
             }
             let mut lvl = mid;
@@ -353,62 +380,74 @@ impl Nest<'_> {
     }
 }
 
-/// `out[c] += Σ_j Π_k ins[k][j·m[k] + c·s[k]]` for `c < n`, `j < n_sum`, with `out` contiguous:
-/// blocks of [`LANES`] outputs stay in registers while `j` runs (the same additions, in the
-/// same order, as one pass of the loops over `j` outside `c`). Inputs are read in blocks where
-/// `s[k]` is 1, broadcast where it is 0 and gathered otherwise.
+/// `out[r·ro + c] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < R`, `c < n`,
+/// `j < n_sum`, with `out` contiguous: blocks of [`LANES`] outputs of each of the `R` rows stay in
+/// registers while `j` runs (each output gets the same additions, in the same order, as one pass
+/// of the loops over `j` outside `c`). Inputs are read in blocks where `s[k]` is 1, broadcast
+/// where it is 0 and gathered otherwise.
 ///
 /// # Safety
-/// Every offset `j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[c]` one of the output
-/// for `c < n`, and the output may not alias an input.
+/// Every offset `r·ri[k] + j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[r·ro + c]`
+/// one of the output, the `R` output rows must not overlap, and the output may not alias an
+/// input.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn row_sum<T: Float, const N: usize>(
+unsafe fn row_sum<T: Float, const N: usize, const R: usize>(
     out: *mut T,
+    ro: isize,
     ins: [*const T; N],
+    ri: [isize; N],
     s: [isize; N],
     m: [isize; N],
     n_sum: usize,
     n: usize,
 ) {
     let full = n - n % LANES;
-    // SAFETY (every access): c < n and j < n_sum, as the caller guarantees; a block of LANES is
-    // read or written as one only along a unit stride, below `full`.
+    // SAFETY (every access): r < R, c < n and j < n_sum, as the caller guarantees; a block of
+    // LANES is read or written as one only along a unit stride, below `full`.
     unsafe {
         for c in (0..full).step_by(LANES) {
-            let o = out.add(c) as *mut [T; LANES];
-            let mut acc = std::ptr::read_unaligned(o);
+            let o: [*mut [T; LANES]; R] = std::array::from_fn(|r| out.offset(r as isize * ro + c as isize) as *mut _);
+            let mut acc: [[T; LANES]; R] = std::array::from_fn(|r| std::ptr::read_unaligned(o[r]));
             for j in 0..n_sum as isize {
-                let mut v = [T::one(); LANES];
-                for k in 0..N {
-                    let p = ins[k].offset(j * m[k] + c as isize * s[k]);
-                    if s[k] == 1 {
-                        let a = std::ptr::read_unaligned(p as *const [T; LANES]);
-                        for l in 0..LANES {
-                            v[l] *= a[l];
-                        }
-                    } else if s[k] == 0 {
-                        let a = *p;
-                        for x in &mut v {
-                            *x *= a;
-                        }
-                    } else {
-                        for (l, x) in v.iter_mut().enumerate() {
-                            *x *= *p.offset(l as isize * s[k]);
+                for r in 0..R {
+                    let mut v = [T::one(); LANES];
+                    for k in 0..N {
+                        let p = ins[k].offset(r as isize * ri[k] + j * m[k] + c as isize * s[k]);
+                        if s[k] == 1 {
+                            let a = std::ptr::read_unaligned(p as *const [T; LANES]);
+                            for l in 0..LANES {
+                                v[l] *= a[l];
+                            }
+                        } else if s[k] == 0 {
+                            let a = *p;
+                            for x in &mut v {
+                                *x *= a;
+                            }
+                        } else {
+                            for (l, x) in v.iter_mut().enumerate() {
+                                *x *= *p.offset(l as isize * s[k]);
+                            }
                         }
                     }
-                }
-                for l in 0..LANES {
-                    acc[l] += v[l];
+                    for l in 0..LANES {
+                        acc[r][l] += v[l];
+                    }
                 }
             }
-            std::ptr::write_unaligned(o, acc);
+            for r in 0..R {
+                std::ptr::write_unaligned(o[r], acc[r]);
+            }
         }
-        for c in full..n {
-            let mut acc = *out.add(c);
-            for j in 0..n_sum as isize {
-                acc += product(ins, std::array::from_fn(|k| j * m[k] + c as isize * s[k]));
+        for r in 0..R as isize {
+            for c in full..n {
+                let o = out.offset(r * ro + c as isize);
+                let mut acc = *o;
+                for j in 0..n_sum as isize {
+                    acc += product(ins, std::array::from_fn(|k| r * ri[k] + j * m[k] + c as isize * s[k]));
+                }
+                *o = acc;
             }
-            *out.add(c) = acc;
         }
     }
 }
