@@ -410,7 +410,7 @@ unsafe fn row_sum<T: Float, const N: usize, const R: usize>(
             let o: [*mut [T; LANES]; R] = std::array::from_fn(|r| out.offset(r as isize * ro + c as isize) as *mut _);
             let mut acc: [[T; LANES]; R] = std::array::from_fn(|r| std::ptr::read_unaligned(o[r]));
             for j in 0..n_sum as isize {
-                for r in 0..R {
+                for (r, acc) in acc.iter_mut().enumerate() {
                     let mut v = [T::one(); LANES];
                     for k in 0..N {
                         let p = ins[k].offset(r as isize * ri[k] + j * m[k] + c as isize * s[k]);
@@ -431,12 +431,12 @@ unsafe fn row_sum<T: Float, const N: usize, const R: usize>(
                         }
                     }
                     for l in 0..LANES {
-                        acc[r][l] += v[l];
+                        acc[l] += v[l];
                     }
                 }
             }
-            for r in 0..R {
-                std::ptr::write_unaligned(o[r], acc[r]);
+            for (o, acc) in o.into_iter().zip(acc) {
+                std::ptr::write_unaligned(o, acc);
             }
         }
         for r in 0..R as isize {
