@@ -16,7 +16,7 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, Ix3, Ix4, IxDyn, ShapeBuilder};
+use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, Ix3, Ix4, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use slowgrad::{einsum, einsum_array, BackwardOptions, Float, Operand, Var};
@@ -205,39 +205,47 @@ fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut Std
     let y = if transposed { random::<T>(&[n, k], rng) } else { random::<T>(&[k, n], rng) };
     let (rhs_rs, rhs_cs) = if transposed { (1, k as isize) } else { (n as isize, 1) };
     let mut g = c.benchmark_group(format!("{}_{ty}", w.id));
-    g.bench_function("gemm/fwd", |b| {
-        b.iter(|| {
-            let mut out = Array::<T, _>::zeros((m, n).f());
-            let o = out.as_mut_ptr();
-            // SAFETY: `out` is m×n column-major (row stride 1, column stride m), `x` m×k and `y`
-            // k×n (or n×k read transposed) standard layout, so every index below m, n, k is in
-            // bounds; the output does not alias the inputs.
-            unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    o,
-                    m as isize,
-                    1,
-                    false,
-                    black_box(&x).as_ptr(),
-                    1,
-                    k as isize,
-                    black_box(&y).as_ptr(),
-                    rhs_cs,
-                    rhs_rs,
-                    T::one(),
-                    T::one(),
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::Rayon(0),
-                )
-            };
-            out
-        })
-    });
+    let product = |x: &ArrayD<T>, y: &ArrayD<T>| {
+        // row-major like the inputs (the crate is slower when the orders are mixed), and not
+        // zeroed: the product overwrites every element
+        let mut out = Array::<T, _>::uninit((m, n));
+        let o = out.as_mut_ptr() as *mut T;
+        // SAFETY: `out` is m×n standard layout (row stride n, column stride 1), `x` m×k and `y`
+        // k×n (or n×k read transposed) standard layout, so every index below m, n, k is in
+        // bounds; the output does not alias the inputs. With `read_dst` false the product only
+        // writes the output, every element of it.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                o,
+                1,
+                n as isize,
+                false,
+                x.as_ptr(),
+                1,
+                k as isize,
+                y.as_ptr(),
+                rhs_cs,
+                rhs_rs,
+                T::zero(),
+                T::one(),
+                false,
+                false,
+                false,
+                gemm::Parallelism::Rayon(0),
+            );
+            out.assume_init()
+        }
+    };
+    // the call computes the workload's product
+    let want = einsum_array(w.pattern, &[x.view(), y.view()]).expect("workload fits");
+    let got = product(&x, &y).into_dyn();
+    let scale = want.iter().fold(T::zero(), |s, v| s.max(v.abs()));
+    let err = got.iter().zip(&want).fold(T::zero(), |e, (a, b)| e.max((*a - *b).abs()));
+    assert!(err <= scale * T::from(1e-4).expect("f32 and f64 hold 1e-4"), "gemm call disagrees: {err:?}");
+    g.bench_function("gemm/fwd", |b| b.iter(|| product(black_box(&x), black_box(&y))));
     g.finish();
 }
 
