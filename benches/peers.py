@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch and JAX on the workloads W1-W8 of benches/einsum.rs (benches/PEERS.md).
+"""PyTorch and JAX on the workloads W1-W9 of benches/einsum.rs and benches/train_step.rs.
 
 Forward: the einsum alone; forward+backward: the einsum and the gradients of every operand for a
-random upstream gradient (torch.autograd.grad; jax.vjp under jit). f32, median µs over rounds
-after a warm-up. A framework that is not installed is skipped with a note.
+random upstream gradient (torch.autograd.grad; jax.vjp under jit). W9: one SGD step (lr 0.01) of
+an MLP 784-256-10 with ReLU and mean softmax cross-entropy on a batch of 64, its layers written
+as einsums (torch: autograd and an in-place update; JAX: one jitted function returning the new
+parameters). f32, median µs over rounds after a warm-up. A framework that is not installed is
+skipped with a note.
 
     python3 benches/peers.py [--threads N] [--rounds R] [--filter W4]
 """
@@ -68,6 +71,23 @@ def bench_torch(args):
             return torch.autograd.grad(torch.einsum(pat, *xs), xs, up)
 
         out[wid] = (median_us(fwd, args.rounds), median_us(fwdbwd, args.rounds))
+    if args.filter in "W9":
+        w1 = (torch.rand(256, 784, generator=g) * 2 - 1) / 28.0
+        w2 = (torch.rand(10, 256, generator=g) * 2 - 1) / 16.0
+        params = [p.requires_grad_() for p in (w1, torch.zeros(256), w2, torch.zeros(10))]
+        x = torch.rand(64, 784, generator=g)
+        y = torch.randint(0, 10, (64,), generator=g)
+
+        def step():
+            a, b1, c, b2 = params
+            h = torch.relu(torch.einsum("bi,oi->bo", x, a) + b1)
+            loss = torch.nn.functional.cross_entropy(torch.einsum("bi,oi->bo", h, c) + b2, y)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, d in zip(params, grads):
+                    p.sub_(0.01 * d)
+
+        out["W9"] = (None, median_us(step, args.rounds))
     return out
 
 
@@ -96,6 +116,34 @@ def bench_jax(args):
             jax.block_until_ready(g(up, *xs))
 
         out[wid] = (median_us(fwd, args.rounds), median_us(fwdbwd, args.rounds))
+    if args.filter in "W9":
+        k = jax.random.split(key, 4)
+        params = (
+            jax.random.uniform(k[0], (256, 784), minval=-1 / 28, maxval=1 / 28),
+            jnp.zeros(256),
+            jax.random.uniform(k[1], (10, 256), minval=-1 / 16, maxval=1 / 16),
+            jnp.zeros(10),
+        )
+        x = jax.random.uniform(k[2], (64, 784))
+        y = jax.random.randint(k[3], (64,), 0, 10)
+
+        def loss(p):
+            a, b1, c, b2 = p
+            h = jax.nn.relu(jnp.einsum("bi,oi->bo", x, a) + b1)
+            logp = jax.nn.log_softmax(jnp.einsum("bi,oi->bo", h, c) + b2)
+            return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+        @jax.jit
+        def update(p):
+            return tuple(q - 0.01 * d for q, d in zip(p, jax.grad(loss)(p)))
+
+        state = [params]
+
+        def step():
+            state[0] = update(state[0])
+            jax.block_until_ready(state[0])
+
+        out["W9"] = (None, median_us(step, args.rounds))
     return out
 
 
@@ -111,13 +159,23 @@ def main():
         print("no peer framework installed (pip install torch jax); nothing measured")
         return
     names = list(results)
-    print(f"| workload (µs, median, f32, {args.threads} thread(s)) | " + " | ".join(f"{n} fwd / fwd+bwd" for n in names) + " |")
+    heads = {"torch": f"torch ({args.threads} thread(s)) fwd / fwd+bwd", "jax": "jax (XLA's default threads) fwd / fwd+bwd"}
+    print("| workload (µs, median, f32) | " + " | ".join(heads[n] for n in names) + " |")
     print("|---|" + "---:|" * len(names))
-    for wid, _, _ in WORKLOADS:
+
+    def num(v):
+        return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+    def cell(c):
+        if c is None:
+            return ""
+        return f"{num(c[1])} (step)" if c[0] is None else f"{num(c[0])} / {num(c[1])}"
+
+    for wid in [w for w, _, _ in WORKLOADS] + ["W9"]:
         cells = [results[n].get(wid) for n in names]
         if all(c is None for c in cells):
             continue
-        print(f"| {wid} | " + " | ".join("" if c is None else f"{c[0]:.3g} / {c[1]:.3g}" for c in cells) + " |")
+        print(f"| {wid} | " + " | ".join(cell(c) for c in cells) + " |")
 
 
 if __name__ == "__main__":
