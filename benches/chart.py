@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Draws docs/benchmarks.png from the last `cargo bench --bench einsum` run: forward+backward
 medians of einsum! and einsum() per workload (f32), next to the torch and jax figures of
-benches/PEERS.md (2-thread table, measured on another day, copied below by hand).
+benches/PEERS.md (2-thread table, measured on another machine, copied below by hand) and, when a
+file of `benches/peers.py` output is given, the JAX figures measured beside ours.
 
-Usage: python3 benches/chart.py [out.png]   (needs matplotlib; reads $CARGO_TARGET_DIR/criterion)
+Usage: python3 benches/chart.py [out.png] [peers-output.md]
+(needs matplotlib; reads $CARGO_TARGET_DIR/criterion)
 """
 import json
 import os
@@ -32,16 +34,25 @@ for est in root.glob("*/*/new/estimates.json"):
 ws = ["W1", "W2", "W3", "W4", "W5", "W6a", "W6b", "W7", "W8"]
 series = [("einsum!", ours.get("macro", {})), ("einsum()", ours.get("runtime", {})),
           ("torch (PEERS.md)", peers["torch"]), ("jax (PEERS.md)", peers["jax"])]
-fig, ax = plt.subplots(figsize=(11, 5))
-width = 0.2
+if len(sys.argv) > 2:
+    # peers.py's table: a header naming the frameworks, then rows | W1 | 13.1 / 21.7 | ...
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in Path(sys.argv[2]).read_text().splitlines()]
+    for fw in ("torch", "jax"):
+        col = next((i for i, c in enumerate(rows[0]) if c.startswith(fw)), None) if rows else None
+        if col is None:
+            continue
+        here = {r[0]: float(r[col].split("/")[1].replace(",", "")) for r in rows if r[0] in ws and "/" in r[col]}
+        series.append((f"{fw} (peers.py, this run)", here))
+fig, ax = plt.subplots(figsize=(12, 5))
+width = 0.8 / len(series)
 for i, (name, d) in enumerate(series):
-    xs = [k + (i - 1.5) * width for k in range(len(ws))]
+    xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(ws))]
     ax.bar(xs, [d.get(w, 0) for w in ws], width, label=name)
 ax.set_yscale("log")
 ax.set_xticks(range(len(ws)))
 ax.set_xticklabels(ws)
 ax.set_ylabel("forward+backward, µs (median, log scale)")
-ax.set_title("f32 forward+backward per call, 2 cores (torch/jax: PEERS.md, another day)")
+ax.set_title("f32 forward+backward per call, 2 cores (PEERS.md: another machine and day)")
 ax.legend()
 ax.grid(axis="y", which="both", alpha=0.3)
 fig.tight_layout()
