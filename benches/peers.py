@@ -2,11 +2,11 @@
 """PyTorch and JAX on the workloads W1-W9 of benches/einsum.rs and benches/train_step.rs.
 
 Forward: the einsum alone; forward+backward: the einsum and the gradients of every operand for a
-random upstream gradient (torch.autograd.grad; jax.vjp under jit). W9: one SGD step (lr 0.01) of
-an MLP 784-256-10 with ReLU and mean softmax cross-entropy on a batch of 64, its layers written
-as einsums (torch: autograd and an in-place update; JAX: one jitted function returning the new
-parameters). f32, median µs over rounds after a warm-up. A framework that is not installed is
-skipped with a note.
+random upstream gradient (torch.autograd.grad; jax.vjp under jit, returning the forward's result
+too so that it is computed). W9: one SGD step (lr 0.01) of an MLP 784-256-10 with ReLU and mean
+softmax cross-entropy on a batch of 64, its layers written as einsums (torch: autograd and an
+in-place update; JAX: one jitted function returning the new parameters). f32, median µs over
+rounds after a warm-up. A framework that is not installed is skipped with a note.
 
     python3 benches/peers.py [--threads N] [--rounds R] [--filter W4]
 """
@@ -107,7 +107,13 @@ def bench_jax(args):
         xs = [jax.random.uniform(k, s, dtype=jnp.float32) for k, s in zip(keys, shapes)]
         f = jax.jit(lambda *a, p=pat: jnp.einsum(p, *a))
         up = jax.random.uniform(keys[-1], f(*xs).shape, dtype=jnp.float32)
-        g = jax.jit(lambda u, *a, p=pat: jax.vjp(lambda *b: jnp.einsum(p, *b), *a)[1](u))
+        # the forward's result is returned with the gradients: otherwise XLA drops the forward,
+        # which the gradients of a product do not need, and times the backward alone
+        def fwd_bwd(u, *a, p=pat):
+            y, pullback = jax.vjp(lambda *b: jnp.einsum(p, *b), *a)
+            return y, pullback(u)
+
+        g = jax.jit(fwd_bwd)
 
         def fwd():
             f(*xs).block_until_ready()
