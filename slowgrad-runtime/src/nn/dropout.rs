@@ -16,7 +16,19 @@ use std::cell::{Cell, RefCell};
 /// d.eval();
 /// assert_eq!(d.forward(&x).value(), x.value());
 /// ```
-#[derive(Debug)]
+///
+/// A clone continues from the same generator state and mode, so it draws the same masks as the
+/// original from then on:
+///
+/// ```
+/// use slowgrad_runtime::nn::{Dropout, Module};
+/// use slowgrad_runtime::Var;
+/// let x = Var::constant(ndarray::Array1::<f64>::ones(64).into_dyn());
+/// let a = Dropout::new(0.5, 3);
+/// let b = a.clone();
+/// assert_eq!(a.forward(&x).value(), b.forward(&x).value());
+/// ```
+#[derive(Debug, Clone)]
 pub struct Dropout {
     /// Probability of zeroing an element.
     pub p: f64,

@@ -53,6 +53,22 @@ impl<T: Float> Sequential<T> {
     }
 }
 
+/// The number of layers and of parameters (the layers are trait objects without `Debug`).
+///
+/// ```
+/// use slowgrad_runtime::nn::{Linear, Module, ReLU, Sequential};
+/// let model = Sequential::new(vec![Linear::<f64>::new(2, 3, true).boxed(), ReLU.boxed()]);
+/// assert_eq!(format!("{model:?}"), "Sequential { layers: 2, parameters: 9 }");
+/// ```
+impl<T: Float> std::fmt::Debug for Sequential<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequential")
+            .field("layers", &self.layers.len())
+            .field("parameters", &self.num_parameters())
+            .finish()
+    }
+}
+
 impl<T: Float> Module<T> for Sequential<T> {
     fn forward(&self, x: &Var<T>) -> Var<T> {
         let mut h = x.clone();
