@@ -241,20 +241,18 @@ fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut Std
     };
     // the call computes the workload's product
     let want = einsum_array(w.pattern, &[x.view(), y.view()]).expect("workload fits");
-    let got = product(&x, &y).into_dyn();
-    let scale = want.iter().fold(T::zero(), |s, v| s.max(v.abs()));
-    let err = got.iter().zip(&want).fold(T::zero(), |e, (a, b)| e.max((*a - *b).abs()));
-    assert!(err <= scale * T::from(1e-4).expect("f32 and f64 hold 1e-4"), "gemm call disagrees: {err:?}");
+    let e = rel_err(&product(&x, &y).into_dyn(), &want);
+    assert!(e <= T::cast(1e-4), "{}: the gemm call differs from einsum_array (relative error {e:?})", w.id);
     g.bench_function("gemm/fwd", |b| b.iter(|| product(black_box(&x), black_box(&y))));
     g.finish();
 }
 
 /// `max |got − want| / max |want|`.
-fn rel_err(got: &ArrayD<f32>, want: &ArrayD<f32>) -> f32 {
+fn rel_err<T: Float>(got: &ArrayD<T>, want: &ArrayD<T>) -> T {
     assert_eq!(got.shape(), want.shape(), "shapes differ");
-    let diff = got.iter().zip(want).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-    let scale = want.iter().fold(0.0f32, |m, b| m.max(b.abs()));
-    diff / scale.max(f32::MIN_POSITIVE)
+    let diff = got.iter().zip(want).fold(T::zero(), |m, (&a, &b)| m.max((a - b).abs()));
+    let scale = want.iter().fold(T::zero(), |m, b| m.max(b.abs()));
+    diff / scale.max(T::min_positive_value())
 }
 
 /// The `ndarray-einsum` crate on one workload (f32): its runtime-parsed `einsum`, and an
