@@ -277,13 +277,42 @@ struct Nest<'a> {
 }
 
 impl Nest<'_> {
+    /// Runs the loops, compiled for AVX2 with fused multiply-adds when the processor has them
+    /// (detected at run time, so the default build needs no `target-cpu` flag), for the baseline
+    /// instruction set otherwise.
+    ///
+    /// # Safety
+    /// As [`Nest::run_with`].
+    unsafe fn run<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor has the features `run_fma` is compiled for; the rest as
+            // the caller guarantees.
+            return unsafe { self.run_fma::<T, N>(out, ins) };
+        }
+        // SAFETY: as the caller guarantees.
+        unsafe { self.run_with::<T, N, false>(out, ins) }
+    }
+
+    /// [`Nest::run_with`] compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// As [`Nest::run_with`], on a processor with AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_fma<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
+        // SAFETY: as the caller guarantees.
+        unsafe { self.run_with::<T, N, true>(out, ins) }
+    }
+
     /// Runs the loops: the innermost two as plain loops (the innermost in [`inner`]), the rest as
-    /// an odometer.
+    /// an odometer. With `FMA`, products are added with fused multiply-adds ([`mac`]).
     ///
     /// # Safety
     /// Every offset formed from `sizes` and `strides` must address an element of the output
     /// (`out`) or of the inputs (`ins`), and the output may not alias an input.
-    unsafe fn run<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
+    #[inline(always)]
+    unsafe fn run_with<T: Float, const N: usize, const FMA: bool>(&self, out: *mut T, ins: [*const T; N]) {
         let Some((&n_inner, outer)) = self.sizes.split_last() else {
             // no labels: a product of single elements
             // SAFETY: every participant holds at least one element (no size is 0).
@@ -295,7 +324,7 @@ impl Nest<'_> {
         let s_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][last]);
         let Some((&n_mid, odometer)) = outer.split_last() else {
             // SAFETY: one loop, below its size, as the caller guarantees.
-            unsafe { inner(out, s_out, ins, s_in, n_inner) };
+            unsafe { inner::<T, N, FMA>(out, s_out, ins, s_in, n_inner) };
             return;
         };
         let m_out = self.strides[0][odometer.len()];
@@ -332,14 +361,23 @@ impl Nest<'_> {
                     // two rows are run together only below `n_rows`, on disjoint output blocks.
                     unsafe {
                         if r + 2 <= n_rows {
-                            row_sum::<T, N, 2>(out.offset(o), r_out, at, r_in, s_blk, m_blk, n_sum, n_blk);
+                            row_sum_by_class::<T, N, 2, FMA>(
+                                out.offset(o),
+                                r_out,
+                                at,
+                                r_in,
+                                s_blk,
+                                m_blk,
+                                n_sum,
+                                n_blk,
+                            );
                             r += 2;
                             o += 2 * r_out;
                             for k in 0..N {
                                 i[k] += 2 * r_in[k];
                             }
                         } else {
-                            row_sum::<T, N, 1>(out.offset(o), 0, at, [0; N], s_blk, m_blk, n_sum, n_blk);
+                            row_sum_by_class::<T, N, 1, FMA>(out.offset(o), 0, at, [0; N], s_blk, m_blk, n_sum, n_blk);
                             r += 1;
                         }
                     }
@@ -348,7 +386,15 @@ impl Nest<'_> {
                 for _ in 0..n_mid {
                     // SAFETY: offsets index elements, as the caller guarantees; the two inner
                     // loops stay below their labels' sizes.
-                    unsafe { inner(out.offset(o), s_out, std::array::from_fn(|k| ins[k].offset(i[k])), s_in, n_inner) };
+                    unsafe {
+                        inner::<T, N, FMA>(
+                            out.offset(o),
+                            s_out,
+                            std::array::from_fn(|k| ins[k].offset(i[k])),
+                            s_in,
+                            n_inner,
+                        )
+                    };
                     o += m_out;
                     for k in 0..N {
                         i[k] += m_in[k];
@@ -380,11 +426,58 @@ impl Nest<'_> {
     }
 }
 
+/// How an input is read along a block of output lanes: broadcast (stride 0), in blocks (stride
+/// 1) or gathered (any other stride).
+const BROADCAST: u8 = 0;
+const BLOCK: u8 = 1;
+const GATHER: u8 = 2;
+
+/// [`row_sum`] compiled for the read class of each input (at most two), so that its innermost
+/// loop holds no test of a stride.
+///
+/// # Safety
+/// As [`row_sum`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn row_sum_by_class<T: Float, const N: usize, const R: usize, const FMA: bool>(
+    out: *mut T,
+    ro: isize,
+    ins: [*const T; N],
+    ri: [isize; N],
+    s: [isize; N],
+    m: [isize; N],
+    n_sum: usize,
+    n: usize,
+) {
+    let class = |k: usize| match s.get(k) {
+        Some(1) => BLOCK,
+        Some(0) | None => BROADCAST,
+        Some(_) => GATHER,
+    };
+    macro_rules! go {
+        ($a:expr, $b:expr) => {
+            // SAFETY: as the caller guarantees; the classes are those of the strides.
+            unsafe { row_sum::<T, N, R, FMA, { $a }, { $b }>(out, ro, ins, ri, s, m, n_sum, n) }
+        };
+    }
+    match (class(0), class(1)) {
+        (BROADCAST, BROADCAST) => go!(BROADCAST, BROADCAST),
+        (BROADCAST, BLOCK) => go!(BROADCAST, BLOCK),
+        (BROADCAST, _) => go!(BROADCAST, GATHER),
+        (BLOCK, BROADCAST) => go!(BLOCK, BROADCAST),
+        (BLOCK, BLOCK) => go!(BLOCK, BLOCK),
+        (BLOCK, _) => go!(BLOCK, GATHER),
+        (_, BROADCAST) => go!(GATHER, BROADCAST),
+        (_, BLOCK) => go!(GATHER, BLOCK),
+        _ => go!(GATHER, GATHER),
+    }
+}
+
 /// `out[r·ro + c] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < R`, `c < n`,
 /// `j < n_sum`, with `out` contiguous: blocks of [`LANES`] outputs of each of the `R` rows stay in
 /// registers while `j` runs (each output gets the same additions, in the same order, as one pass
-/// of the loops over `j` outside `c`). Inputs are read in blocks where `s[k]` is 1, broadcast
-/// where it is 0 and gathered otherwise.
+/// of the loops over `j` outside `c`). Input 0 is read as class `C0` says, every other input as
+/// `C1` ([`BLOCK`] where `s[k]` is 1, [`BROADCAST`] where it is 0, [`GATHER`] otherwise).
 ///
 /// # Safety
 /// Every offset `r·ri[k] + j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[r·ro + c]`
@@ -392,7 +485,7 @@ impl Nest<'_> {
 /// input.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn row_sum<T: Float, const N: usize, const R: usize>(
+unsafe fn row_sum<T: Float, const N: usize, const R: usize, const FMA: bool, const C0: u8, const C1: u8>(
     out: *mut T,
     ro: isize,
     ins: [*const T; N],
@@ -411,27 +504,23 @@ unsafe fn row_sum<T: Float, const N: usize, const R: usize>(
             let mut acc: [[T; LANES]; R] = std::array::from_fn(|r| std::ptr::read_unaligned(o[r]));
             for j in 0..n_sum as isize {
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let mut v = [T::one(); LANES];
-                    for k in 0..N {
+                    // the factors of each input, then their product added to the block
+                    let vals: [[T; LANES]; N] = std::array::from_fn(|k| {
                         let p = ins[k].offset(r as isize * ri[k] + j * m[k] + c as isize * s[k]);
-                        if s[k] == 1 {
-                            let a = std::ptr::read_unaligned(p as *const [T; LANES]);
-                            for l in 0..LANES {
-                                v[l] *= a[l];
-                            }
-                        } else if s[k] == 0 {
-                            let a = *p;
-                            for x in &mut v {
-                                *x *= a;
-                            }
-                        } else {
-                            for (l, x) in v.iter_mut().enumerate() {
-                                *x *= *p.offset(l as isize * s[k]);
-                            }
+                        match if k == 0 { C0 } else { C1 } {
+                            BLOCK => std::ptr::read_unaligned(p as *const [T; LANES]),
+                            BROADCAST => [*p; LANES],
+                            _ => std::array::from_fn(|l| *p.offset(l as isize * s[k])),
+                        }
+                    });
+                    let mut v = vals[0];
+                    for f in vals.iter().take(N.saturating_sub(1)).skip(1) {
+                        for l in 0..LANES {
+                            v[l] *= f[l];
                         }
                     }
                     for l in 0..LANES {
-                        acc[l] += v[l];
+                        acc[l] = if N == 1 { acc[l] + v[l] } else { mac::<T, FMA>(acc[l], v[l], vals[N - 1][l]) };
                     }
                 }
             }
@@ -449,6 +538,18 @@ unsafe fn row_sum<T: Float, const N: usize, const R: usize>(
                 *o = acc;
             }
         }
+    }
+}
+
+/// `acc + a·b`: one fused multiply-add with `FMA` (which only code compiled for a processor with
+/// FMA instructions may ask for: elsewhere it would be a slow library call), else a product and
+/// a sum.
+#[inline(always)]
+fn mac<T: Float, const FMA: bool>(acc: T, a: T, b: T) -> T {
+    if FMA {
+        a.mul_add(b, acc)
+    } else {
+        acc + a * b
     }
 }
 
@@ -477,7 +578,13 @@ const _: () = assert!(LANES == 8);
 /// # Safety
 /// For every `i < n` the offsets must address elements, and the output may not alias an input.
 #[inline(always)]
-unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T; N], s: [isize; N], n: usize) {
+unsafe fn inner<T: Float, const N: usize, const FMA: bool>(
+    out: *mut T,
+    so: isize,
+    ins: [*const T; N],
+    s: [isize; N],
+    n: usize,
+) {
     // SAFETY (every branch): i < n, the innermost label's size, so each offset is in bounds; a
     // slice is formed only along a unit stride, where it covers exactly the addressed elements.
     unsafe {
@@ -489,11 +596,11 @@ unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T
                 let mut lanes = [T::zero(); LANES];
                 for c in (0..full).step_by(LANES) {
                     for (l, lane) in lanes.iter_mut().enumerate() {
-                        let mut p = T::one();
-                        for m in &moving {
+                        let mut p = moving[0][c + l];
+                        for m in moving.iter().take(N.saturating_sub(1)).skip(1) {
                             p *= m[c + l];
                         }
-                        *lane += p;
+                        *lane = if N == 1 { *lane + p } else { mac::<T, FMA>(*lane, p, moving[N - 1][c + l]) };
                     }
                 }
                 let mut acc =
@@ -527,8 +634,8 @@ unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T
             }
             match m {
                 0 => o.iter_mut().for_each(|y| *y += c),
-                1 => axpy(o, c, moving[0]),
-                _ => axpy2(o, c, moving[0], moving[N - 1]),
+                1 => axpy::<T, FMA>(o, c, moving[0]),
+                _ => axpy2::<T, FMA>(o, c, moving[0], moving[N - 1]),
             }
         } else {
             for i in 0..n as isize {
@@ -541,14 +648,14 @@ unsafe fn inner<T: Float, const N: usize>(out: *mut T, so: isize, ins: [*const T
 /// `y += c·a` in blocks of [`LANES`]. Each block is loaded into registers before any store, so
 /// the compiler needs no proof that the slices do not overlap to use vector instructions.
 #[inline(always)]
-fn axpy<T: Float>(y: &mut [T], c: T, a: &[T]) {
+fn axpy<T: Float, const FMA: bool>(y: &mut [T], c: T, a: &[T]) {
     let mut yc = y.chunks_exact_mut(LANES);
     let mut ac = a.chunks_exact(LANES);
     for (y, a) in (&mut yc).zip(&mut ac) {
         if let (Ok(y), Ok(a)) = (<&mut [T; LANES]>::try_from(y), <&[T; LANES]>::try_from(a)) {
             let (a, mut v) = (*a, *y);
             for l in 0..LANES {
-                v[l] += c * a[l];
+                v[l] = mac::<T, FMA>(v[l], c, a[l]);
             }
             *y = v;
         }
@@ -558,7 +665,7 @@ fn axpy<T: Float>(y: &mut [T], c: T, a: &[T]) {
 
 /// `y += c·a·b` elementwise, as [`axpy`].
 #[inline(always)]
-fn axpy2<T: Float>(y: &mut [T], c: T, a: &[T], b: &[T]) {
+fn axpy2<T: Float, const FMA: bool>(y: &mut [T], c: T, a: &[T], b: &[T]) {
     let mut yc = y.chunks_exact_mut(LANES);
     let mut ac = a.chunks_exact(LANES);
     let mut bc = b.chunks_exact(LANES);
@@ -568,7 +675,7 @@ fn axpy2<T: Float>(y: &mut [T], c: T, a: &[T], b: &[T]) {
         {
             let (a, b, mut v) = (*a, *b, *y);
             for l in 0..LANES {
-                v[l] += c * a[l] * b[l];
+                v[l] = mac::<T, FMA>(v[l], c * a[l], b[l]);
             }
             *y = v;
         }

@@ -11,15 +11,14 @@
 use crate::Float;
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    static PASS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Whether ops currently record on the tape (false inside [`no_grad`]).
@@ -149,6 +148,8 @@ pub(crate) struct Node<T: Float> {
     requires_grad: bool,
     grad: RefCell<Option<Var<T, IxDyn>>>,
     origin: RefCell<Origin<T>>,
+    /// The last backward pass that reached the node (see [`next_pass`]).
+    mark: Cell<u64>,
 }
 
 impl<T: Float> Node<T> {
@@ -164,6 +165,7 @@ impl<T: Float> Node<T> {
             requires_grad,
             grad: RefCell::new(None),
             origin: RefCell::new(origin),
+            mark: Cell::new(0),
         })
     }
 }
@@ -780,72 +782,63 @@ pub fn gradients<T: Float, D: Dimension>(
         None => Var::constant(ArrayD::from_elem(IxDyn(&expected), T::one())),
     };
     let ids: Vec<u64> = inputs.iter().map(|v| v.id()).collect();
-    let mut found = backward(&output.node, seed, opts, Some(&ids))?;
-    Ok(ids.iter().map(|id| found.remove(id)).collect())
+    let found = backward(&output.node, seed, opts, Some(&ids))?;
+    Ok(ids.iter().map(|id| found.iter().find(|(f, _)| f == id).map(|(_, g)| g.clone())).collect())
 }
 
-/// Hashes node ids with one multiplication: they are distinct integers the tape hands out, so
-/// the protection of the default hasher against chosen keys buys nothing, and it costs a large
-/// part of a backward pass through a small graph.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+/// A number for each backward pass on this thread, so a pass can mark the nodes it has reached
+/// (`Node::mark`) without a set of ids: a node is reached in pass `p` when its mark is `p`.
+fn next_pass() -> u64 {
+    PASS.with(|p| {
+        let n = p.get() + 1;
+        p.set(n);
+        n
+    })
 }
-
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
-type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 /// One backward pass from `root`. Without `targets`, gradients accumulate into the leaves;
-/// with them, the gradients of the target nodes are returned and no leaf is touched.
+/// with them, the gradients of the target nodes are returned (id and gradient) and no leaf is
+/// touched.
 fn backward<T: Float>(
     root: &Rc<Node<T>>,
     seed: Var<T, IxDyn>,
     opts: BackwardOptions,
     targets: Option<&[u64]>,
-) -> Result<IdMap<Var<T, IxDyn>>, BackwardError> {
-    let mut found = IdMap::default();
+) -> Result<Vec<(u64, Var<T, IxDyn>)>, BackwardError> {
+    let mut found = Vec::new();
     if !root.requires_grad {
         return Ok(found);
     }
     let retain = opts.retain_graph || opts.create_graph;
-    // nodes reachable from the root that require a gradient
-    let mut nodes: Vec<Rc<Node<T>>> = Vec::new();
-    let mut seen = IdSet::default();
-    let mut stack = vec![root.clone()];
-    seen.insert(root.id);
-    while let Some(n) = stack.pop() {
+    // the nodes reachable from the root that require a gradient, each once: the list is its
+    // own work queue, and the pass's mark says whether a node is in it already
+    let pass = next_pass();
+    root.mark.set(pass);
+    let mut nodes: Vec<Rc<Node<T>>> = vec![root.clone()];
+    let mut next = 0;
+    while next < nodes.len() {
+        let n = nodes[next].clone();
         if let Origin::Op(op) = &*n.origin.borrow() {
             for p in &op.inputs {
-                if p.node.requires_grad && seen.insert(p.node.id) {
-                    stack.push(p.node.clone());
+                if p.node.requires_grad && p.node.mark.replace(pass) != pass {
+                    nodes.push(p.node.clone());
                 }
             }
         }
-        nodes.push(n);
+        next += 1;
     }
-    nodes.sort_by_key(|n| std::cmp::Reverse(n.id));
+    // decreasing ids: a topological order, with the root first
+    nodes.sort_unstable_by_key(|n| std::cmp::Reverse(n.id));
+    let index = |id: u64| nodes.binary_search_by_key(&std::cmp::Reverse(id), |n| std::cmp::Reverse(n.id)).ok();
     let _mode = GradMode::set(opts.create_graph);
-    let mut grads: IdMap<Var<T, IxDyn>> = IdMap::default();
-    grads.insert(root.id, seed);
-    for node in &nodes {
-        let Some(g) = grads.remove(&node.id) else { continue };
+    let mut grads: Vec<Option<Var<T, IxDyn>>> = Vec::with_capacity(nodes.len());
+    grads.push(Some(seed));
+    grads.resize_with(nodes.len(), || None);
+    for (at, node) in nodes.iter().enumerate() {
+        let Some(g) = grads[at].take() else { continue };
         if let Some(t) = targets {
             if t.contains(&node.id) {
-                found.insert(node.id, g.clone());
+                found.push((node.id, g.clone()));
             }
         }
         let origin = node.origin.borrow();
@@ -881,11 +874,12 @@ fn backward<T: Float>(
                         let expected = inp.value.borrow().shape().to_vec();
                         return Err(BackwardError::GradientShape { op: op.name, expected, got: gi.shape() });
                     }
-                    let acc = match grads.remove(&inp.id) {
+                    // every input that requires a gradient was collected above
+                    let Some(slot) = index(inp.id).map(|i| &mut grads[i]) else { continue };
+                    *slot = Some(match slot.take() {
                         Some(old) => &old + &gi,
                         None => gi,
-                    };
-                    grads.insert(inp.id, acc);
+                    });
                 }
             }
         }
