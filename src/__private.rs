@@ -271,6 +271,20 @@ fn with_ext<R>(data: &'static KernelData, f: impl FnOnce(&ExtEinsum) -> R) -> R 
     f(&ext)
 }
 
+/// Whether generated kernels run their AVX2+FMA copy: the processor has both, and the
+/// environment variable `SLOWGRAD_BASELINE_KERNELS` is not set (it selects the baseline copy,
+/// whose sums round as the runtime interpreter's do). Read once per process.
+pub fn kernels_use_fma() -> bool {
+    static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FMA.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        let has = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        let has = false;
+        has && std::env::var_os("SLOWGRAD_BASELINE_KERNELS").is_none()
+    })
+}
+
 struct Nest<'a> {
     sizes: &'a [usize],
     strides: &'a [[isize; MAX_LABELS]; 3],
@@ -285,7 +299,7 @@ impl Nest<'_> {
     /// As [`Nest::run_with`].
     unsafe fn run<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if kernels_use_fma() {
             // SAFETY: the processor has the features `run_fma` is compiled for; the rest as
             // the caller guarantees.
             return unsafe { self.run_fma::<T, N>(out, ins) };

@@ -17,3 +17,9 @@ fn every_fixture_case_is_generated() {
     assert_eq!(ORACLE_CASES, case_count());
     const { assert!(ORACLE_CASES >= 70) };
 }
+
+#[test]
+fn oracle_cases_pass_with_the_baseline_kernels() {
+    // every case in f64 and f32, plus this test and the count above
+    rerun_with_baseline_kernels(2 * ORACLE_CASES);
+}

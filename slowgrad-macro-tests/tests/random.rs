@@ -38,3 +38,8 @@ fn the_corpus_covers_every_feature() {
         assert!(n >= 5, "only {n} random equations with {what}");
     }
 }
+
+#[test]
+fn random_equations_pass_with_the_baseline_kernels() {
+    rerun_with_baseline_kernels(RANDOM_EQUATIONS);
+}

@@ -190,3 +190,25 @@ pub fn compare(pattern: &str, m: &Var<f64, IxDyn>, a: &ArrayD<f64>, ops: &[&dyn 
         }
     }
 }
+
+/// Generated kernels have two compiled copies: AVX2 with fused multiply-adds, chosen where the
+/// processor has them, and the baseline instruction set. The other tests of a binary run the
+/// copy this machine selects; this runs the whole binary again in a child process with
+/// `SLOWGRAD_BASELINE_KERNELS` set, so both copies are checked wherever the tests run. In the
+/// child it checks that the baseline copy is the one selected.
+pub fn rerun_with_baseline_kernels(min_passed: usize) {
+    const VAR: &str = "SLOWGRAD_BASELINE_KERNELS";
+    if std::env::var_os(VAR).is_some() {
+        assert!(!slowgrad::__private::kernels_use_fma(), "{VAR} is set, yet the FMA kernels are selected");
+        return;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe).env(VAR, "1").output().expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "with the baseline kernels:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let passed: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("test result: ok. ")?.split(' ').next()?.parse().ok())
+        .expect("the child's summary line");
+    assert!(passed >= min_passed, "only {passed} tests ran with the baseline kernels:\n{stdout}");
+}
