@@ -809,6 +809,11 @@ fn vars_with<T: Float>(
         Compiled::Ellipsis { pattern } => run_equation(&Equation::parse(pattern)?, vars),
         Compiled::Static { terms, labels, steps } => {
             let single = one_kernel(steps, vars.len());
+            // one kernel checks the sizes itself: only the ranks are left, read without copying
+            // the shapes
+            if single && vars.iter().zip(labels.inputs).all(|(v, t)| v.ndim() == t.len()) {
+                return apply_kernel(step(0), vars, None);
+            }
             if vars.len() > MAX_OPERANDS {
                 let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.shape()).collect();
                 let refs: Vec<&[usize]> = shapes.iter().map(|s| &s[..]).collect();
@@ -852,6 +857,9 @@ fn arrays_with<T: Float>(
         Compiled::Ellipsis { pattern } => einsum_array(pattern, views),
         Compiled::Static { terms, labels, steps } => {
             let single = one_kernel(steps, views.len());
+            if single && views.iter().zip(labels.inputs).all(|(v, t)| v.ndim() == t.len()) {
+                return step(0).forward(views, None);
+            }
             if views.len() > MAX_OPERANDS {
                 let shapes: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
                 check_static(terms, labels, &shapes, single)?;

@@ -197,36 +197,37 @@ fn run_compiled<T: Float>(c: &Compiled, vars: &[Var<T, IxDyn>]) -> Result<Var<T,
 }
 
 /// The backward of a recorded kernel: each input's gradient kernel on the upstream gradient and
-/// the other inputs.
-pub(crate) fn kernel_backward<T: Float>(
+/// the other inputs, handed to `emit` with the input's position as it is computed (no list of
+/// gradients is built). Stops at the first error `emit` returns.
+pub(crate) fn kernel_backward<T: Float, E>(
     kernel: &dyn Kernel<T>,
     upstream: &Var<T, IxDyn>,
     inputs: &[Var<T, IxDyn>],
-) -> Vec<Option<Var<T, IxDyn>>> {
-    (0..inputs.len())
-        .map(|k| {
-            if !inputs[k].requires_grad() {
-                return None;
+    mut emit: impl FnMut(usize, Var<T, IxDyn>) -> Result<(), E>,
+) -> Result<(), E> {
+    for k in 0..inputs.len() {
+        if !inputs[k].requires_grad() {
+            continue;
+        }
+        let shape = inputs[k].with_value(|v| v.raw_dim());
+        let run = |args: &[Var<T, IxDyn>]| {
+            apply_kernel(kernel.gradient(k), args, Some(shape.slice()))
+                .expect("a gradient's shapes follow from the forward's, which were checked")
+        };
+        // the upstream gradient followed by the other inputs, on the stack when few
+        let g = match (inputs, k) {
+            ([_], _) => run(std::slice::from_ref(upstream)),
+            ([_, b], 0) | ([b, _], _) => run(&[upstream.clone(), b.clone()]),
+            _ => {
+                let mut args = Vec::with_capacity(inputs.len());
+                args.push(upstream.clone());
+                args.extend(inputs.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, v)| v.clone()));
+                run(&args)
             }
-            let shape = inputs[k].with_value(|v| v.raw_dim());
-            let run = |args: &[Var<T, IxDyn>]| {
-                apply_kernel(kernel.gradient(k), args, Some(shape.slice()))
-                    .expect("a gradient's shapes follow from the forward's, which were checked")
-            };
-            // the upstream gradient followed by the other inputs, on the stack when few
-            let g = match (inputs, k) {
-                ([_], _) => run(std::slice::from_ref(upstream)),
-                ([_, b], 0) | ([b, _], _) => run(&[upstream.clone(), b.clone()]),
-                _ => {
-                    let mut args = Vec::with_capacity(inputs.len());
-                    args.push(upstream.clone());
-                    args.extend(inputs.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, v)| v.clone()));
-                    run(&args)
-                }
-            };
-            Some(g)
-        })
-        .collect()
+        };
+        emit(k, g)?;
+    }
+    Ok(())
 }
 
 /// Runs `kernel` on the values of `inputs` and records it on the tape; its backward runs the

@@ -814,28 +814,27 @@ fn backward<T: Float>(
     // own work queue, and the pass's mark says whether a node is in it already
     let pass = next_pass();
     root.mark.set(pass);
-    let mut nodes: Vec<Rc<Node<T>>> = vec![root.clone()];
+    // each node with the gradient flowing into it so far
+    let mut nodes: Vec<(Rc<Node<T>>, Option<Var<T, IxDyn>>)> = vec![(root.clone(), None)];
     let mut next = 0;
     while next < nodes.len() {
-        let n = nodes[next].clone();
+        let n = nodes[next].0.clone();
         if let Origin::Op(op) = &*n.origin.borrow() {
             for p in &op.inputs {
                 if p.node.requires_grad && p.node.mark.replace(pass) != pass {
-                    nodes.push(p.node.clone());
+                    nodes.push((p.node.clone(), None));
                 }
             }
         }
         next += 1;
     }
     // decreasing ids: a topological order, with the root first
-    nodes.sort_unstable_by_key(|n| std::cmp::Reverse(n.id));
-    let index = |id: u64| nodes.binary_search_by_key(&std::cmp::Reverse(id), |n| std::cmp::Reverse(n.id)).ok();
+    nodes.sort_unstable_by_key(|(n, _)| std::cmp::Reverse(n.id));
+    nodes[0].1 = Some(seed);
     let _mode = GradMode::set(opts.create_graph);
-    let mut grads: Vec<Option<Var<T, IxDyn>>> = Vec::with_capacity(nodes.len());
-    grads.push(Some(seed));
-    grads.resize_with(nodes.len(), || None);
-    for (at, node) in nodes.iter().enumerate() {
-        let Some(g) = grads[at].take() else { continue };
+    for at in 0..nodes.len() {
+        let Some(g) = nodes[at].1.take() else { continue };
+        let node = nodes[at].0.clone();
         if let Some(t) = targets {
             if t.contains(&node.id) {
                 found.push((node.id, g.clone()));
@@ -853,39 +852,51 @@ fn backward<T: Float>(
             }
             Origin::Freed(op) => return Err(BackwardError::GraphFreed { op }),
             Origin::Op(op) => {
-                let output = Var::from_node(node.clone());
-                let input_grads = match &op.backward {
-                    Backward::Fn(f) => f.backward(&g, &op.inputs, &output),
-                    Backward::Kernel(k) => crate::einsum::kernel_backward(k.as_ref(), &g, &op.inputs),
-                };
-                if input_grads.len() != op.inputs.len() {
-                    return Err(BackwardError::GradientCount {
-                        op: op.name,
-                        expected: op.inputs.len(),
-                        got: input_grads.len(),
-                    });
-                }
-                for (inp, gi) in op.inputs.iter().map(|v| &v.node).zip(input_grads) {
-                    let Some(gi) = gi else { continue };
+                // adds the gradient of input `i` to what flows into it
+                let mut add = |i: usize, gi: Var<T, IxDyn>| -> Result<(), BackwardError> {
+                    let inp = &op.inputs[i].node;
                     if !inp.requires_grad {
-                        continue;
+                        return Ok(());
                     }
                     if !gi.node.value.borrow().shape().eq(inp.value.borrow().shape()) {
                         let expected = inp.value.borrow().shape().to_vec();
                         return Err(BackwardError::GradientShape { op: op.name, expected, got: gi.shape() });
                     }
-                    // every input that requires a gradient was collected above
-                    let Some(slot) = index(inp.id).map(|i| &mut grads[i]) else { continue };
-                    *slot = Some(match slot.take() {
-                        Some(old) => &old + &gi,
-                        None => gi,
-                    });
+                    // every input that requires a gradient was collected above, after this node
+                    let found = nodes[at + 1..]
+                        .binary_search_by_key(&std::cmp::Reverse(inp.id), |(n, _)| std::cmp::Reverse(n.id));
+                    if let Ok(j) = found {
+                        let slot = &mut nodes[at + 1 + j].1;
+                        *slot = Some(match slot.take() {
+                            Some(old) => &old + &gi,
+                            None => gi,
+                        });
+                    }
+                    Ok(())
+                };
+                match &op.backward {
+                    Backward::Kernel(k) => crate::einsum::kernel_backward(k.as_ref(), &g, &op.inputs, add)?,
+                    Backward::Fn(f) => {
+                        let input_grads = f.backward(&g, &op.inputs, &Var::from_node(node.clone()));
+                        if input_grads.len() != op.inputs.len() {
+                            return Err(BackwardError::GradientCount {
+                                op: op.name,
+                                expected: op.inputs.len(),
+                                got: input_grads.len(),
+                            });
+                        }
+                        for (i, gi) in input_grads.into_iter().enumerate() {
+                            if let Some(gi) = gi {
+                                add(i, gi)?;
+                            }
+                        }
+                    }
                 }
             }
         }
     }
     if !retain {
-        for node in &nodes {
+        for (node, _) in &nodes {
             let mut origin = node.origin.borrow_mut();
             if let Origin::Op(op) = &*origin {
                 let name = op.name;
