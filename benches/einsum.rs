@@ -250,7 +250,13 @@ fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut Std
 /// `max |got − want| / max |want|`.
 fn rel_err<T: Float>(got: &ArrayD<T>, want: &ArrayD<T>) -> T {
     assert_eq!(got.shape(), want.shape(), "shapes differ");
-    let diff = got.iter().zip(want).fold(T::zero(), |m, (&a, &b)| m.max((a - b).abs()));
+    let diff = got.iter().zip(want).map(|(&a, &b)| (a - b).abs()).fold(T::zero(), |m, d| {
+        if d.is_nan() {
+            T::infinity()
+        } else {
+            m.max(d)
+        }
+    });
     let scale = want.iter().fold(T::zero(), |m, b| m.max(b.abs()));
     diff / scale.max(T::min_positive_value())
 }

@@ -18,7 +18,11 @@ fn tensor(v: &serde_json::Value) -> ArrayD<f64> {
 
 fn max_abs_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());
-    a.iter().zip(b.iter()).fold(0.0, |m, (x, y)| m.max((x - y).abs()))
+    // a NaN counts as an infinite difference (`f64::max` would skip it)
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) })
 }
 
 #[test]

@@ -123,7 +123,13 @@ impl Handwritten {
 /// `max |got − want| / max |want|`.
 fn rel_err<D: Dimension>(got: &ndarray::Array<f32, D>, want: &ArrayD<f32>) -> f32 {
     assert_eq!(got.shape(), want.shape(), "shapes differ");
-    let diff = got.iter().zip(want).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    let diff = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0f32, |m, d| {
+        if d.is_nan() {
+            f32::INFINITY
+        } else {
+            m.max(d)
+        }
+    });
     let scale = want.iter().fold(0.0f32, |m, b| m.max(b.abs()));
     diff / scale.max(f32::MIN_POSITIVE)
 }

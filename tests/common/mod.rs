@@ -68,7 +68,14 @@ pub fn programs() -> Value {
 pub fn rel_err<T: slowgrad::Float>(got: &ArrayD<T>, want: &Tensor) -> f64 {
     assert_eq!(got.shape(), &want.shape[..], "shape");
     let scale = want.data.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
-    let err = got.iter().zip(&want.data).fold(0.0f64, |m, (g, w)| m.max((g.as_f64() - w).abs()));
+    // a NaN counts as an infinite error (`f64::max` would skip it)
+    let err = got.iter().zip(&want.data).map(|(g, w)| (g.as_f64() - w).abs()).fold(0.0f64, |m, d| {
+        if d.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(d)
+        }
+    });
     if want.data.iter().all(|x| *x == 0.0) {
         err
     } else {

@@ -81,7 +81,14 @@ pub fn rel_err<T: Float>(got: &ArrayD<T>, want: &Tensor) -> Result<f64, String> 
         return Err(format!("shape {:?}, expected {:?}", got.shape(), want.shape));
     }
     let scale = want.data.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let err = got.iter().zip(&want.data).fold(0.0f64, |m, (g, w)| m.max((g.as_f64() - w).abs()));
+    // a NaN counts as an infinite error (`f64::max` would skip it)
+    let err = got.iter().zip(&want.data).map(|(g, w)| (g.as_f64() - w).abs()).fold(0.0f64, |m, d| {
+        if d.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(d)
+        }
+    });
     Ok(if scale == 0.0 { err } else { err / scale })
 }
 

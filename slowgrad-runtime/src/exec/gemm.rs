@@ -110,6 +110,12 @@ impl GemmPlan {
         })
     }
 
+    /// Whether running the plan writes every output element before reading any: the `gemm`
+    /// crate's first product of each output block assigns (the small loops add).
+    pub fn overwrites(&self) -> bool {
+        !self.small
+    }
+
     /// Offsets of outer multi-index `r` and accumulated multi-index `q` in the participants.
     #[inline(always)]
     fn offsets(&self, r: usize, q: usize) -> [isize; 3] {

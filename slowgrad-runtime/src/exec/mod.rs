@@ -92,30 +92,48 @@ pub fn execute<T: Float>(
         Some(hit) => hit,
         None => {
             let (sizes, shape) = check(spec, inputs, out_shape)?;
-            let prepared = if spec.used_labels().iter().any(|&l| sizes[l] == 0) {
-                Prepared::Zero
+            let (prepared, overwrite) = if spec.used_labels().iter().any(|&l| sizes[l] == 0) {
+                (Prepared::Zero, false)
             } else {
                 let strides = IxDyn(&shape).default_strides();
                 let out_strides: Vec<isize> = strides.slice().iter().map(|&s| s as isize).collect();
                 let dims = Dims::new(spec, &sizes, &shape, &out_strides, inputs);
-                Prepared::new::<T>(classify(spec), dims, inputs.len())
+                // the dimensions reach every output element (not only a diagonal of it)
+                let reached =
+                    (0..dims.len()).filter(|&d| dims.mask[d] & OUT != 0).map(|d| dims.size[d]).product::<usize>();
+                let covers = reached == shape.iter().product::<usize>();
+                let prepared = Prepared::new::<T>(classify(spec), dims, inputs.len());
+                let overwrite = covers && prepared.overwrites();
+                (prepared, overwrite)
             };
-            cache::insert::<T>(spec, inputs, out_shape, Ready { shape, prepared })
+            cache::insert::<T>(spec, inputs, out_shape, Ready { shape, prepared, overwrite })
         }
     };
     let (shape, prepared) = (&ready.shape, &ready.prepared);
-    let mut out = ArrayD::<T>::zeros(IxDyn(shape));
-    debug_assert!(out.is_standard_layout());
     let ptrs: SmallPtrs<T> = SmallPtrs::new(inputs);
-    let out_ptr = out.as_mut_ptr();
-    // SAFETY: the plan was built from dimensions that give a nonzero stride to a participant
-    // only for axes whose dimension equals the label's size, after `check` verified every
-    // participant's shape against those sizes (or, on a cache hit, for identical shapes and
-    // strides), so every offset Σ index·stride with index < size addresses an element of the
-    // participant's view, or of the freshly allocated standard-layout output, which no view
-    // aliases and in which distinct output index tuples are distinct elements.
-    unsafe { prepared.run(out_ptr, ptrs.get()) };
-    Ok(out)
+    // SAFETY (both branches): the plan was built from dimensions that give a nonzero stride to
+    // a participant only for axes whose dimension equals the label's size, after `check`
+    // verified every participant's shape against those sizes (or, on a cache hit, for identical
+    // shapes and strides), so every offset Σ index·stride with index < size addresses an
+    // element of the participant's view, or of the freshly allocated standard-layout output,
+    // which no view aliases and in which distinct output index tuples are distinct elements.
+    if ready.overwrite {
+        // every element is written before any is read: no zeroing first
+        let mut out = ArrayD::<T>::uninit(IxDyn(shape));
+        debug_assert!(out.is_standard_layout());
+        if cfg!(debug_assertions) {
+            // NaN in every element, so a test sees any the run fails to write
+            out.fill(std::mem::MaybeUninit::new(T::nan()));
+        }
+        unsafe { prepared.run(out.as_mut_ptr().cast::<T>(), ptrs.get()) };
+        // SAFETY: `overwrites` means the run wrote every element of the output.
+        Ok(unsafe { out.assume_init() })
+    } else {
+        let mut out = ArrayD::<T>::zeros(IxDyn(shape));
+        debug_assert!(out.is_standard_layout());
+        unsafe { prepared.run(out.as_mut_ptr(), ptrs.get()) };
+        Ok(out)
+    }
 }
 
 /// The inputs' data pointers, on the stack for up to four operands.
@@ -288,6 +306,9 @@ impl<T> SyncPtr<T> {
 pub(crate) struct Ready {
     shape: Vec<usize>,
     prepared: Prepared,
+    /// The step writes every output element before reading any ([`Prepared::overwrites`], on
+    /// dimensions that reach every element), so its output is not zeroed first.
+    overwrite: bool,
 }
 
 /// How a step runs, prepared once per equation, shapes and strides.
@@ -302,9 +323,10 @@ pub(crate) enum Prepared {
     ParNest(Vec<(Vec<isize>, nest::NestPlan)>),
     /// (Batched) matrix products.
     Gemm(gemm::GemmPlan),
-    /// Output-only dimensions: the core once, then copies of its block along each of them
-    /// (destination offset and copy nest).
-    Broadcast(Box<Prepared>, Vec<(isize, nest::NestPlan)>),
+    /// Output-only dimensions: the core once (into its block of the output, zeroed first by the
+    /// fill nest when the core adds to what is there), then copies of its block along each of
+    /// them (destination offset and copy nest), which assign: every element is written once.
+    Broadcast(Box<Prepared>, Option<nest::NestPlan>, Vec<(isize, nest::NestPlan)>),
 }
 
 impl Prepared {
@@ -316,6 +338,16 @@ impl Prepared {
         let first = Prepared::core::<T>(kind, dims.select(&core), n_in);
         // copy the computed block along each broadcast dimension in turn
         let mut block: Vec<usize> = core.into_iter().filter(|&d| dims.mask[d] & OUT != 0).collect();
+        // the block filled with zeros (a source of stride 0) before a core that adds into it
+        let fill = (!first.overwrites()).then(|| {
+            let b = dims.select(&block);
+            let n = block.len();
+            nest::NestPlan::new(&Dims {
+                size: b.size,
+                mask: vec![0b11; n],
+                stride: vec![b.stride[0].clone(), vec![0; n]],
+            })
+        });
         let mut copies = Vec::new();
         for d in bcast {
             let b = dims.select(&block);
@@ -328,7 +360,7 @@ impl Prepared {
             copies.push((st, nest::NestPlan::new(&copy)));
             block.push(d);
         }
-        Prepared::Broadcast(Box::new(first), copies)
+        Prepared::Broadcast(Box::new(first), fill, copies)
     }
 
     fn core<T: Float>(kind: KernelKind, dims: Dims, n_in: usize) -> Prepared {
@@ -357,7 +389,20 @@ impl Prepared {
         }
     }
 
-    /// Runs the step, adding into `out` (which starts zeroed).
+    /// Whether running the step writes every element its dimensions reach before reading any: a
+    /// GEMM's first product assigns, and a broadcast assigns its copies (and zeroes its core's
+    /// block itself where the core adds). Where the dimensions reach every element of the
+    /// output (no repeated output label), the output then needs no zeroing first.
+    fn overwrites(&self) -> bool {
+        match self {
+            Prepared::Zero | Prepared::Nest(_) | Prepared::ParNest(_) => false,
+            Prepared::Gemm(g) => g.overwrites(),
+            Prepared::Broadcast(..) => true,
+        }
+    }
+
+    /// Runs the step into `out`: adding into it, which must start zeroed, unless
+    /// [`Prepared::overwrites`], when the elements it reaches may hold no values yet.
     ///
     /// # Safety
     /// The plan's sizes and strides must address valid elements of `out` and `ins`, and
@@ -384,15 +429,24 @@ impl Prepared {
                     unsafe { plan.run(out.get().offset(off[0]), &ptrs) };
                 });
             }
-            Prepared::Broadcast(core, copies) => {
+            Prepared::Broadcast(core, fill, copies) => {
+                if let Some(fill) = fill {
+                    let zero = T::zero();
+                    // SAFETY: the fill covers the core's block of the output (in bounds, as the
+                    // caller guarantees) and reads only `zero`, with stride 0.
+                    unsafe { fill.assign(out, &zero) };
+                }
                 // SAFETY: the core's dimensions are a subset of the step's, at index 0 of the
-                // broadcast ones.
+                // broadcast ones; its block was zeroed above unless the core overwrites it.
                 unsafe { core.run(out, ins) };
                 for (st, copy) in copies {
                     // SAFETY: the destination (indices 1.. along the broadcast dimension) and the
-                    // source (index 0) are disjoint parts of the output, since distinct output
-                    // index tuples are distinct elements; every index stays in bounds.
-                    unsafe { copy.run(out.offset(*st), &[out as *const T]) };
+                    // source (index 0, written by the core or an earlier copy) are disjoint parts
+                    // of the output, since distinct output index tuples are distinct elements;
+                    // every index stays in bounds. Each element of the output outside the core's
+                    // block is written by exactly one copy: the one of the last broadcast
+                    // dimension along which its index is not 0.
+                    unsafe { copy.assign(out.offset(*st), out) };
                 }
             }
         }

@@ -125,6 +125,35 @@ impl NestPlan {
     }
 }
 
+impl NestPlan {
+    /// Runs a one-input nest as an assignment: `out[...] = src[...]`, for copies into memory
+    /// that holds no value yet (a stride of 0 everywhere in `src` fills with one value).
+    ///
+    /// # Safety
+    /// The plan has one input; every offset Σ index·stride (index < size) addresses an element
+    /// of `out` (which may be uninitialised) or of `src` (initialised), and the elements written
+    /// do not overlap those read.
+    pub unsafe fn assign<T: Float>(&self, out: *mut T, src: *const T) {
+        let Strides::One(st) = &self.strides else { unreachable!("a copy plan has one input") };
+        let (n, so, sa) = (self.n, self.inner[0], self.inner[1]);
+        // SAFETY: offsets formed by the odometer and the inner index i < n are in bounds, as
+        // the caller guarantees; the written elements are only written (never read), so their
+        // not holding values yet is fine, and they do not overlap the source.
+        unsafe {
+            odometer(&self.sizes, st, |o| {
+                let (o, a) = (out.offset(o[0]), src.offset(o[1]));
+                if so == 1 && sa == 1 {
+                    std::ptr::copy_nonoverlapping(a, o, n);
+                } else {
+                    for i in 0..n as isize {
+                        o.offset(i * so).write(*a.offset(i * sa));
+                    }
+                }
+            })
+        }
+    }
+}
+
 /// Calls `f` with the offsets of every index tuple of the dimensions `sizes` (last fastest).
 ///
 /// # Safety
