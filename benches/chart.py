@@ -36,7 +36,9 @@ series = [("einsum!", ours.get("macro", {})), ("einsum()", ours.get("runtime", {
           ("torch (PEERS.md)", peers["torch"]), ("jax (PEERS.md)", peers["jax"])]
 if len(sys.argv) > 2:
     # peers.py's table: a header naming the frameworks, then rows | W1 | 13.1 / 21.7 | ...
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in Path(sys.argv[2]).read_text().splitlines()]
+    # (only table lines: the output also has lines such as "torch: not installed, skipped")
+    lines = [line for line in Path(sys.argv[2]).read_text().splitlines() if line.strip().startswith("|")]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     for fw in ("torch", "jax"):
         col = next((i for i, c in enumerate(rows[0]) if c.startswith(fw)), None) if rows else None
         if col is None:
