@@ -375,23 +375,14 @@ impl Nest<'_> {
                     // two rows are run together only below `n_rows`, on disjoint output blocks.
                     unsafe {
                         if r + 2 <= n_rows {
-                            row_sum_by_class::<T, N, 2, FMA>(
-                                out.offset(o),
-                                r_out,
-                                at,
-                                r_in,
-                                s_blk,
-                                m_blk,
-                                n_sum,
-                                n_blk,
-                            );
+                            row_sum::<T, N, 2, FMA>(out.offset(o), r_out, at, r_in, s_blk, m_blk, n_sum, n_blk);
                             r += 2;
                             o += 2 * r_out;
                             for k in 0..N {
                                 i[k] += 2 * r_in[k];
                             }
                         } else {
-                            row_sum_by_class::<T, N, 1, FMA>(out.offset(o), 0, at, [0; N], s_blk, m_blk, n_sum, n_blk);
+                            row_sum::<T, N, 1, FMA>(out.offset(o), 0, at, [0; N], s_blk, m_blk, n_sum, n_blk);
                             r += 1;
                         }
                     }
@@ -440,58 +431,11 @@ impl Nest<'_> {
     }
 }
 
-/// How an input is read along a block of output lanes: broadcast (stride 0), in blocks (stride
-/// 1) or gathered (any other stride).
-const BROADCAST: u8 = 0;
-const BLOCK: u8 = 1;
-const GATHER: u8 = 2;
-
-/// [`row_sum`] compiled for the read class of each input (at most two), so that its innermost
-/// loop holds no test of a stride.
-///
-/// # Safety
-/// As [`row_sum`].
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn row_sum_by_class<T: Float, const N: usize, const R: usize, const FMA: bool>(
-    out: *mut T,
-    ro: isize,
-    ins: [*const T; N],
-    ri: [isize; N],
-    s: [isize; N],
-    m: [isize; N],
-    n_sum: usize,
-    n: usize,
-) {
-    let class = |k: usize| match s.get(k) {
-        Some(1) => BLOCK,
-        Some(0) | None => BROADCAST,
-        Some(_) => GATHER,
-    };
-    macro_rules! go {
-        ($a:expr, $b:expr) => {
-            // SAFETY: as the caller guarantees; the classes are those of the strides.
-            unsafe { row_sum::<T, N, R, FMA, { $a }, { $b }>(out, ro, ins, ri, s, m, n_sum, n) }
-        };
-    }
-    match (class(0), class(1)) {
-        (BROADCAST, BROADCAST) => go!(BROADCAST, BROADCAST),
-        (BROADCAST, BLOCK) => go!(BROADCAST, BLOCK),
-        (BROADCAST, _) => go!(BROADCAST, GATHER),
-        (BLOCK, BROADCAST) => go!(BLOCK, BROADCAST),
-        (BLOCK, BLOCK) => go!(BLOCK, BLOCK),
-        (BLOCK, _) => go!(BLOCK, GATHER),
-        (_, BROADCAST) => go!(GATHER, BROADCAST),
-        (_, BLOCK) => go!(GATHER, BLOCK),
-        _ => go!(GATHER, GATHER),
-    }
-}
-
 /// `out[r·ro + c] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < R`, `c < n`,
 /// `j < n_sum`, with `out` contiguous: blocks of [`LANES`] outputs of each of the `R` rows stay in
 /// registers while `j` runs (each output gets the same additions, in the same order, as one pass
-/// of the loops over `j` outside `c`). Input 0 is read as class `C0` says, every other input as
-/// `C1` ([`BLOCK`] where `s[k]` is 1, [`BROADCAST`] where it is 0, [`GATHER`] otherwise).
+/// of the loops over `j` outside `c`). Inputs are read in blocks where `s[k]` is 1, broadcast
+/// where it is 0 and gathered otherwise.
 ///
 /// # Safety
 /// Every offset `r·ri[k] + j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[r·ro + c]`
@@ -499,7 +443,7 @@ unsafe fn row_sum_by_class<T: Float, const N: usize, const R: usize, const FMA: 
 /// input.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn row_sum<T: Float, const N: usize, const R: usize, const FMA: bool, const C0: u8, const C1: u8>(
+unsafe fn row_sum<T: Float, const N: usize, const R: usize, const FMA: bool>(
     out: *mut T,
     ro: isize,
     ins: [*const T; N],
@@ -521,10 +465,12 @@ unsafe fn row_sum<T: Float, const N: usize, const R: usize, const FMA: bool, con
                     // the factors of each input, then their product added to the block
                     let vals: [[T; LANES]; N] = std::array::from_fn(|k| {
                         let p = ins[k].offset(r as isize * ri[k] + j * m[k] + c as isize * s[k]);
-                        match if k == 0 { C0 } else { C1 } {
-                            BLOCK => std::ptr::read_unaligned(p as *const [T; LANES]),
-                            BROADCAST => [*p; LANES],
-                            _ => std::array::from_fn(|l| *p.offset(l as isize * s[k])),
+                        if s[k] == 1 {
+                            std::ptr::read_unaligned(p as *const [T; LANES])
+                        } else if s[k] == 0 {
+                            [*p; LANES]
+                        } else {
+                            std::array::from_fn(|l| *p.offset(l as isize * s[k]))
                         }
                     });
                     let mut v = vals[0];
