@@ -273,7 +273,8 @@ fn with_ext<R>(data: &'static KernelData, f: impl FnOnce(&ExtEinsum) -> R) -> R 
 
 /// Whether generated kernels run their AVX2+FMA copy: the processor has both, and the
 /// environment variable `SLOWGRAD_BASELINE_KERNELS` is not set (it selects the baseline copy,
-/// whose sums round as the runtime interpreter's do). Read once per process.
+/// whose products are rounded before they are added, as on a processor without FMA: for tests
+/// of that copy, or results that agree across processors). Read once per process.
 pub fn kernels_use_fma() -> bool {
     static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FMA.get_or_init(|| {
