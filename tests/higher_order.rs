@@ -18,11 +18,7 @@ fn tensor(v: &serde_json::Value) -> ArrayD<f64> {
 
 fn max_abs_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());
-    // a NaN counts as an infinite difference (`f64::max` would skip it)
-    a.iter()
-        .zip(b.iter())
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) })
+    common::max_diff(a.iter().copied().zip(b.iter().copied()))
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! dimensions of 1 that sum, output-only labels of gradient equations, and sizes on both sides of
 //! the GEMM and threading thresholds.
 
+mod common;
+
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -77,9 +79,7 @@ impl<T: Float> Operand<T> {
 fn rel_err<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>) -> f64 {
     assert_eq!(a.shape(), b.shape());
     let scale = b.iter().fold(1.0f64, |m, x| m.max(x.as_f64().abs()));
-    // a NaN on one side only is an infinite error (`f64::max` would skip it)
-    let diff = |x: f64, y: f64| if x.is_nan() != y.is_nan() { f64::INFINITY } else { (x - y).abs() };
-    a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max(diff(x.as_f64(), y.as_f64()))) / scale
+    common::max_diff(a.iter().zip(b).map(|(x, y)| (x.as_f64(), y.as_f64()))) / scale
 }
 
 /// Runs `inputs->output` on random shapes built from `sizes` (letter → size), with a random

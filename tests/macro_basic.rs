@@ -1,6 +1,8 @@
 //! `einsum!` and `try_einsum!` on hand-picked cases: values, gradients, higher orders, errors
 //! equal to the runtime's, both operand kinds.
 
+mod common;
+
 use ndarray::{array, Array0, Array1, Array2, ArrayD, Dimension, Ix2, IxDyn};
 use slowgrad::{einsum, try_einsum, BackwardOptions, EinsumError, Var};
 
@@ -125,7 +127,7 @@ fn strided_views_and_empty_dimensions() {
     // a dimension of size 0: sums are 0, empty results stay empty
     let e = ndarray::Array2::<f64>::zeros((0, 4));
     let s: Array1<f64> = einsum!("ij->j", &e);
-    assert_eq!(s, Array1::zeros(4));
+    assert_eq!(s, Array1::<f64>::zeros(4));
     let p: Array2<f64> = einsum!("ij,kj->ik", &e, &b);
     assert_eq!(p.shape(), &[0, 5]);
 }
@@ -264,11 +266,7 @@ fn small_products_at_every_inner_length() {
     let close = |a: &ArrayD<f64>, b: &ArrayD<f64>, what: &str| {
         assert_eq!(a.shape(), b.shape(), "{what}");
         let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-        let err =
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0f64, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) });
+        let err = common::max_diff(a.iter().copied().zip(b.iter().copied()));
         assert!(err <= 1e-12 * scale, "{what}: max error {err}");
     };
     let fill = |shape: (usize, usize), seed: usize| {

@@ -18,7 +18,6 @@ use std::rc::Rc;
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
-    static PASS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Whether ops currently record on the tape (false inside [`no_grad`]).
@@ -148,24 +147,21 @@ pub(crate) struct Node<T: Float> {
     requires_grad: bool,
     grad: RefCell<Option<Var<T, IxDyn>>>,
     origin: RefCell<Origin<T>>,
-    /// The last backward pass that reached the node (see [`next_pass`]).
+    /// The number of the last backward pass that reached the node (see [`backward`]);
+    /// `u64::MAX`, which no pass gets, before any did.
     mark: Cell<u64>,
 }
 
 impl<T: Float> Node<T> {
     fn new(value: ArrayD<T>, requires_grad: bool, origin: Origin<T>) -> Rc<Node<T>> {
-        let id = NEXT_ID.with(|n| {
-            let id = n.get();
-            n.set(id + 1);
-            id
-        });
+        let id = next_number();
         Rc::new(Node {
             id,
             value: RefCell::new(value),
             requires_grad,
             grad: RefCell::new(None),
             origin: RefCell::new(origin),
-            mark: Cell::new(0),
+            mark: Cell::new(u64::MAX),
         })
     }
 }
@@ -786,13 +782,13 @@ pub fn gradients<T: Float, D: Dimension>(
     Ok(ids.iter().map(|id| found.iter().find(|(f, _)| f == id).map(|(_, g)| g.clone())).collect())
 }
 
-/// A number for each backward pass on this thread, so a pass can mark the nodes it has reached
-/// (`Node::mark`) without a set of ids: a node is reached in pass `p` when its mark is `p`.
-fn next_pass() -> u64 {
-    PASS.with(|p| {
-        let n = p.get() + 1;
-        p.set(n);
-        n
+/// The next number of this thread's sequence, unique on the thread: node ids, and the numbers
+/// by which a backward pass marks the nodes it reaches (`Node::mark`) without a set of ids.
+fn next_number() -> u64 {
+    NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
     })
 }
 
@@ -812,7 +808,7 @@ fn backward<T: Float>(
     let retain = opts.retain_graph || opts.create_graph;
     // the nodes reachable from the root that require a gradient, each once: the list is its
     // own work queue, and the pass's mark says whether a node is in it already
-    let pass = next_pass();
+    let pass = next_number();
     root.mark.set(pass);
     // each node with the gradient flowing into it so far
     let mut nodes: Vec<(Rc<Node<T>>, Option<Var<T, IxDyn>>)> = vec![(root.clone(), None)];

@@ -64,18 +64,17 @@ pub fn programs() -> Value {
     serde_json::from_str(&text).expect("valid json")
 }
 
+/// The largest |x - y| of the pairs, a NaN difference counting as infinite (`f64::max` would
+/// skip it, so a NaN result would pass).
+pub fn max_diff(pairs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+    pairs.into_iter().map(|(x, y)| (x - y).abs()).fold(0.0, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) })
+}
+
 /// Max |got - want| relative to max |want| (or absolute when want is all zeros).
 pub fn rel_err<T: slowgrad::Float>(got: &ArrayD<T>, want: &Tensor) -> f64 {
     assert_eq!(got.shape(), &want.shape[..], "shape");
     let scale = want.data.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
-    // a NaN counts as an infinite error (`f64::max` would skip it)
-    let err = got.iter().zip(&want.data).map(|(g, w)| (g.as_f64() - w).abs()).fold(0.0f64, |m, d| {
-        if d.is_nan() {
-            f64::INFINITY
-        } else {
-            m.max(d)
-        }
-    });
+    let err = max_diff(got.iter().zip(&want.data).map(|(g, &w)| (g.as_f64(), w)));
     if want.data.iter().all(|x| *x == 0.0) {
         err
     } else {
