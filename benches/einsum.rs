@@ -1,7 +1,8 @@
 //! Workloads W1–W8 of `benches/PEERS.md`: the runtime-parsed `einsum()` forward and
 //! forward+backward (through the tape, gradients of every operand for a random upstream
 //! gradient), the tape-free `einsum_array`, ndarray's `dot` (hand-composed where a workload is
-//! not one product), the `gemm` crate directly for the plain 2-D products, and the
+//! not one product), the `gemm` crate directly for the plain 2-D products (forward, and for `ij,jk->ik` the three
+//! products of forward+backward), and the
 //! `ndarray-einsum` crate in f32: its runtime `einsum` (`ndarray-einsum/fwd`) and a contraction
 //! path computed once and reused (`ndarray-einsum-path/fwd`), both checked against
 //! `einsum_array` before timing.
@@ -192,7 +193,54 @@ fn bench_ndarray<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut 
     g.finish();
 }
 
-/// The `gemm` crate directly on the plain 2-D products (W1–W3, W5).
+/// `x · y` by the `gemm` crate into a fresh row-major m×n array (row-major like the inputs: the
+/// crate is slower when the orders are mixed; not zeroed: the product overwrites every element),
+/// `x` (m×k) and `y` (k×n) read with the given (row, column) strides, on the crate's threads.
+///
+/// # Safety
+/// Every index below (m, k) of `x` and (k, n) of `y` with those strides must address an element.
+unsafe fn gemm_product<T: Float>(
+    (m, k, n): (usize, usize, usize),
+    x: *const T,
+    (xrs, xcs): (isize, isize),
+    y: *const T,
+    (yrs, ycs): (isize, isize),
+) -> Array<T, Ix2> {
+    let mut out = Array::<T, _>::uninit((m, n));
+    let o = out.as_mut_ptr() as *mut T;
+    // SAFETY: `out` is m×n standard layout (row stride n, column stride 1) and does not alias
+    // the inputs, which the caller guarantees in bounds. With `read_dst` false the product only
+    // writes the output, every element of it.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            o,
+            1,
+            n as isize,
+            false,
+            x,
+            xcs,
+            xrs,
+            y,
+            ycs,
+            yrs,
+            T::zero(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+        out.assume_init()
+    }
+}
+
+/// The `gemm` crate directly on the plain 2-D products (W1–W3, W5): the forward, and for
+/// `ij,jk->ik` the three products of forward+backward (`x·y`, `g·yᵀ`, `xᵀ·g`, operands read in
+/// place through strides, as the library's executor reads them): the floor for `einsum!`'s
+/// forward+backward on that machine.
 fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut StdRng) {
     let (m, k, n, transposed) = match w.id {
         "W1" => (8, 8, 8, false),
@@ -201,49 +249,36 @@ fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut Std
         "W5" => (64, 784, 256, true),
         _ => return,
     };
+    let (ki, ni) = (k as isize, n as isize);
     let x = random::<T>(&[m, k], rng);
     let y = if transposed { random::<T>(&[n, k], rng) } else { random::<T>(&[k, n], rng) };
-    let (rhs_rs, rhs_cs) = if transposed { (1, k as isize) } else { (n as isize, 1) };
+    let y_strides = if transposed { (1, ki) } else { (ni, 1) };
     let mut g = c.benchmark_group(format!("{}_{ty}", w.id));
-    let product = |x: &ArrayD<T>, y: &ArrayD<T>| {
-        // row-major like the inputs (the crate is slower when the orders are mixed), and not
-        // zeroed: the product overwrites every element
-        let mut out = Array::<T, _>::uninit((m, n));
-        let o = out.as_mut_ptr() as *mut T;
-        // SAFETY: `out` is m×n standard layout (row stride n, column stride 1), `x` m×k and `y`
-        // k×n (or n×k read transposed) standard layout, so every index below m, n, k is in
-        // bounds; the output does not alias the inputs. With `read_dst` false the product only
-        // writes the output, every element of it.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                o,
-                1,
-                n as isize,
-                false,
-                x.as_ptr(),
-                1,
-                k as isize,
-                y.as_ptr(),
-                rhs_cs,
-                rhs_rs,
-                T::zero(),
-                T::one(),
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(0),
-            );
-            out.assume_init()
-        }
+    // SAFETY: `x` is m×k and `y` k×n (or n×k read transposed) standard layout, so the strides
+    // address their elements.
+    let product =
+        |x: &ArrayD<T>, y: &ArrayD<T>| unsafe { gemm_product((m, k, n), x.as_ptr(), (ki, 1), y.as_ptr(), y_strides) };
+    let check = |what: &str, got: Array<T, Ix2>, want: ArrayD<T>| {
+        let e = rel_err(&got.into_dyn(), &want);
+        assert!(e <= T::cast(1e-4), "{}: the gemm {what} differs from einsum_array (relative error {e:?})", w.id);
     };
-    // the call computes the workload's product
-    let want = einsum_array(w.pattern, &[x.view(), y.view()]).expect("workload fits");
-    let e = rel_err(&product(&x, &y).into_dyn(), &want);
-    assert!(e <= T::cast(1e-4), "{}: the gemm call differs from einsum_array (relative error {e:?})", w.id);
+    check("forward", product(&x, &y), einsum_array(w.pattern, &[x.view(), y.view()]).expect("workload fits"));
     g.bench_function("gemm/fwd", |b| b.iter(|| product(black_box(&x), black_box(&y))));
+    if !transposed {
+        let up = random::<T>(&[m, n], rng);
+        // SAFETY: as for `product`; `up` is m×n standard layout, `y` read as yᵀ (n×k) through
+        // strides (1, n) and `x` as xᵀ (k×m) through (1, k).
+        let three = |x: &ArrayD<T>, y: &ArrayD<T>, up: &ArrayD<T>| unsafe {
+            let out = gemm_product((m, k, n), x.as_ptr(), (ki, 1), y.as_ptr(), (ni, 1));
+            let dx = gemm_product((m, n, k), up.as_ptr(), (ni, 1), y.as_ptr(), (1, ni));
+            let dy = gemm_product((k, m, n), x.as_ptr(), (1, ki), up.as_ptr(), (ni, 1));
+            (out, dx, dy)
+        };
+        let (_, dx, dy) = three(&x, &y, &up);
+        check("gradient of x", dx, einsum_array("ik,jk->ij", &[up.view(), y.view()]).expect("fits"));
+        check("gradient of y", dy, einsum_array("ij,ik->jk", &[x.view(), up.view()]).expect("fits"));
+        g.bench_function("gemm/fwdbwd", |b| b.iter(|| three(black_box(&x), black_box(&y), black_box(&up))));
+    }
     g.finish();
 }
 

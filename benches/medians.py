@@ -3,7 +3,8 @@
 
 One row per workload and type (`W2_f32`), one column per `<implementation>/<pass>`: the library's
 runtime/fwd, runtime/fwdbwd, runtime-array/fwd, macro/fwd and macro/fwdbwd, then the peers
-ndarray/fwd, gemm/fwd, ndarray-einsum/fwd and ndarray-einsum-path/fwd (the `ndarray-einsum`
+ndarray/fwd, gemm/fwd, gemm/fwdbwd (the three products of a plain product's forward+backward),
+ndarray-einsum/fwd and ndarray-einsum-path/fwd (the `ndarray-einsum`
 crate, runtime-parsed and with its contraction path computed once), then any other column in the
 order found. A cell is empty where an implementation does not run that workload.
 
@@ -37,7 +38,7 @@ def fmt(x):
 
 
 order = ["runtime/fwd", "runtime/fwdbwd", "runtime-array/fwd", "macro/fwd", "macro/fwdbwd", "ndarray/fwd", "gemm/fwd",
-         "ndarray-einsum/fwd", "ndarray-einsum-path/fwd"]
+         "gemm/fwdbwd", "ndarray-einsum/fwd", "ndarray-einsum-path/fwd"]
 cols = [c for c in order if c in cols] + [c for c in cols if c not in order]
 print("| workload (µs, median) | " + " | ".join(cols) + " |")
 print("|---|" + "---:|" * len(cols))
