@@ -16,11 +16,13 @@ const K: u64 = 0b110;
 const GEMM_THREADING: usize = 48 * 48 * 256;
 
 /// The smallest number of rows, columns and summed terms of a product for the `gemm` crate's
-/// own threads to pay on two cores: at 64×784·784×256 (W5, the first layer of W9) and
-/// 256×64·64×784 (W9's first weight gradient) two threads were slower than one (293–344 µs
-/// against 259–266 µs), and the idle threads' spinning slows the work that follows; at
-/// 128×128·128×128 they took 33 µs against 42 µs (`RAYON_NUM_THREADS=1` and `2`).
-const GEMM_PAR_MIN_SIDE: usize = 128;
+/// own threads: at 128×128·128×128 two threads took 33 µs against one's 42 µs. At a side of 64
+/// machines of this project's kind differ: on one with AVX-512, 64×784·784×256 (W5, the first
+/// layer of W9) and 256×64·64×784 (W9's first weight gradient) were slower on two threads
+/// (293–344 µs against 259–266 µs); on one with AVX2 alone, W5 forward+backward took 0.92–1.20 ms
+/// with a threshold of 64 against 1.32–1.71 ms with 128 (three alternations of both binaries)
+/// and the W9 step did not change beyond the drift (0.88–1.09 ms either way).
+const GEMM_PAR_MIN_SIDE: usize = 64;
 
 /// The dimensions of one role: the one handed to the GEMM (the largest) and the rest.
 fn pick(d: &Dims, role: u64) -> (Option<usize>, Vec<usize>) {
