@@ -1,11 +1,10 @@
 //! Workloads W1–W8 of `benches/PEERS.md`: the runtime-parsed `einsum()` forward and
 //! forward+backward (through the tape, gradients of every operand for a random upstream
 //! gradient), the tape-free `einsum_array`, ndarray's `dot` (hand-composed where a workload is
-//! not one product), the `gemm` crate directly for the plain 2-D products (forward, and for `ij,jk->ik` the three
-//! products of forward+backward), and the
-//! `ndarray-einsum` crate in f32: its runtime `einsum` (`ndarray-einsum/fwd`) and a contraction
-//! path computed once and reused (`ndarray-einsum-path/fwd`), both checked against
-//! `einsum_array` before timing.
+//! not one product), the `gemm` crate directly for the plain 2-D products (forward, and for
+//! `ij,jk->ik` the three products of forward+backward), and the `ndarray-einsum` crate in f32:
+//! its runtime `einsum` (`ndarray-einsum/fwd`) and a contraction path computed once and reused
+//! (`ndarray-einsum-path/fwd`), both checked against `einsum_array` before timing.
 //!
 //! Ids are `<workload>_<type>/<implementation>/<pass>`, e.g. `W2_f32/runtime/fwdbwd`, so another
 //! implementation (the `einsum!` macro) is one more column: `W2_f32/macro/fwd`.
@@ -266,10 +265,10 @@ fn bench_gemm<T: Float>(c: &mut Criterion, w: &Workload, ty: &str, rng: &mut Std
     g.bench_function("gemm/fwd", |b| b.iter(|| product(black_box(&x), black_box(&y))));
     if !transposed {
         let up = random::<T>(&[m, n], rng);
-        // SAFETY: as for `product`; `up` is m×n standard layout, `y` read as yᵀ (n×k) through
-        // strides (1, n) and `x` as xᵀ (k×m) through (1, k).
+        // SAFETY: `up` is m×n standard layout, `y` (k×n) is read as yᵀ (n×k) through strides
+        // (1, n) and `x` (m×k) as xᵀ (k×m) through (1, k).
         let three = |x: &ArrayD<T>, y: &ArrayD<T>, up: &ArrayD<T>| unsafe {
-            let out = gemm_product((m, k, n), x.as_ptr(), (ki, 1), y.as_ptr(), (ni, 1));
+            let out = product(x, y);
             let dx = gemm_product((m, n, k), up.as_ptr(), (ni, 1), y.as_ptr(), (1, ni));
             let dy = gemm_product((k, m, n), x.as_ptr(), (1, ki), up.as_ptr(), (ni, 1));
             (out, dx, dy)
