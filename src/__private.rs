@@ -165,7 +165,9 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
 /// **Errors** if the shapes do not fit the kernel's equation.
 ///
 /// Never inlined: one copy per element type serves every kernel of every pattern, which keeps the
-/// code a pattern adds small (the loop depth and order come from `data`).
+/// code a pattern adds small (the loop depth and order come from `data`). The loops prepared for
+/// a layout of the operands are kept per thread ([`LOOPS`]), so a kernel called again on the
+/// same shapes and strides (every step of a training loop) starts its loops at once.
 #[inline(never)]
 pub fn forward<T: Float>(
     data: &'static KernelData,
@@ -177,70 +179,207 @@ pub fn forward<T: Float>(
     if n_labels > MAX_LABELS || inputs.len() != labels.inputs.len() || !(1..=2).contains(&inputs.len()) {
         return exec::execute(&labels.to_ext(), inputs, out_shape);
     }
-    let mut shapes: [&[usize]; 2] = [&[], &[]];
-    for (s, a) in shapes.iter_mut().zip(inputs) {
-        *s = a.shape();
-    }
-    let sizes = labels.sizes(&shapes[..inputs.len()], out_shape)?;
-    // Large work goes to the runtime's kernel classes (GEMM, tuned and threaded loop nests),
-    // with the step prepared once per shape in its per-thread cache; small work stays in the
-    // generated loop nest below, which has no set-up cost.
-    let work = sizes[..n_labels].iter().fold(1usize, |w, &n| w.saturating_mul(n));
-    if work >= FAST_MIN_WORK {
-        return with_ext(data, |ext| exec::execute(ext, inputs, out_shape));
-    }
-    let mut out = match out_shape {
-        Some(s) => {
-            checked_len(s)?;
-            ArrayD::<T>::zeros(IxDyn(s))
+    let key = Key::new(data, inputs, out_shape);
+    let ins = [inputs[0].as_ptr(), inputs.get(1).map_or(std::ptr::null(), |a| a.as_ptr())];
+    let run = |loops: &Loops| -> ArrayD<T> {
+        let mut out = exec::zeros::<T>(&loops.out_dims[..loops.out_rank]);
+        if !loops.empty {
+            // SAFETY: every label size was checked against every participant's shape when the
+            // loops were prepared, for operands of these very shapes and strides (the key), and
+            // a participant's stride for a loop is nonzero only on axes whose length equals
+            // that loop's size, so every offset Σ index·stride with index < size lies inside
+            // the participant (the views' own strides, or the freshly allocated standard-layout
+            // output, whose strides follow from its shape). The output does not alias the
+            // inputs: it was just allocated.
+            unsafe {
+                exec::small::run_nest(&loops.sizes[..loops.depth], &loops.strides, out.as_mut_ptr(), ins, inputs.len())
+            };
         }
+        out
+    };
+    // the loops run while the cache is borrowed: they call nothing that uses it
+    let hit = key.as_ref().and_then(|k| {
+        LOOPS.with(|c| {
+            let c = c.borrow();
+            let (_, loops) = c.entries.iter().find(|(e, _)| e == k)?;
+            Some(if loops.large { None } else { Some(run(loops)) })
+        })
+    });
+    let large = match hit {
+        Some(Some(out)) => return Ok(out),
+        Some(None) => true,
         None => {
-            let mut shape = [0usize; MAX_LABELS];
-            for (d, &l) in shape.iter_mut().zip(labels.output) {
-                *d = sizes[l];
+            let loops = Loops::new(data, inputs, out_shape)?;
+            let large = loops.large;
+            let out = if large { None } else { Some(run(&loops)) };
+            if let Some(k) = key {
+                LOOPS.with(|c| c.borrow_mut().insert(k, loops));
             }
-            let shape = &shape[..labels.output.len()];
-            checked_len(shape)?;
-            ArrayD::<T>::zeros(IxDyn(shape))
-        }
-    };
-    if sizes[..n_labels].contains(&0) {
-        return Ok(out);
-    }
-    // strides[p][depth]: how far participant p (0 = output) moves per step of loop `depth`
-    let mut strides = [[0isize; MAX_LABELS]; 3];
-    let mut loop_sizes = [1usize; MAX_LABELS];
-    let depth = data.order.len();
-    for (lvl, &l) in data.order.iter().enumerate() {
-        loop_sizes[lvl] = sizes[l];
-    }
-    let mut fill = |p: usize, term: &[usize], dims: &[usize], st: &[isize]| {
-        for ((&l, &d), &s) in term.iter().zip(dims).zip(st) {
-            if d == sizes[l] && d > 1 {
-                let lvl = data.order.iter().position(|&m| m == l).unwrap_or(0);
-                strides[p][lvl] += s;
+            match out {
+                Some(out) => return Ok(out),
+                None => large,
             }
         }
     };
-    fill(0, labels.output, out.shape(), out.strides());
-    for (k, a) in inputs.iter().enumerate() {
-        fill(k + 1, labels.inputs[k], a.shape(), a.strides());
+    debug_assert!(large);
+    with_ext(data, |ext| exec::execute(ext, inputs, out_shape))
+}
+
+/// Most axes of an operand whose layout is remembered with its loops.
+const KEY_AXES: usize = 4;
+
+/// The shape and strides of an operand (or the requested output shape), as a cache key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    rank: usize,
+    dims: [usize; KEY_AXES],
+    strides: [isize; KEY_AXES],
+}
+
+impl Layout {
+    fn new(dims: &[usize], strides: &[isize]) -> Option<Layout> {
+        if dims.len() > KEY_AXES {
+            return None;
+        }
+        Some(Layout {
+            rank: dims.len(),
+            dims: std::array::from_fn(|i| dims.get(i).copied().unwrap_or(0)),
+            strides: std::array::from_fn(|i| strides.get(i).copied().unwrap_or(0)),
+        })
     }
-    let o = out.as_mut_ptr();
-    let nest = Nest { sizes: &loop_sizes[..depth], strides: &strides };
-    // SAFETY: every label size was checked against every participant's shape above, and a
-    // participant's stride for a loop is nonzero only on axes whose length equals that loop's
-    // size, so every offset Σ index·stride with index < size lies inside the participant (the
-    // views' own strides, or the freshly allocated standard-layout output). The output does not
-    // alias the inputs: it was just allocated.
-    unsafe {
-        if inputs.len() == 1 {
-            nest.run::<T, 1>(o, [inputs[0].as_ptr()]);
+}
+
+/// What the loops of a kernel call depend on: the kernel (its data's address) and the layouts
+/// of its operands and requested output shape.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    kernel: usize,
+    inputs: [Option<Layout>; 2],
+    out: Option<Layout>,
+}
+
+impl Key {
+    /// The key of a call, if its operands are small enough to be remembered.
+    fn new<T>(data: &'static KernelData, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> Option<Key> {
+        let mut key = Key { kernel: data as *const KernelData as usize, inputs: [None; 2], out: None };
+        for (slot, a) in key.inputs.iter_mut().zip(inputs) {
+            *slot = Some(Layout::new(a.shape(), a.strides())?);
+        }
+        if let Some(s) = out_shape {
+            key.out = Some(Layout::new(s, &[])?);
+        }
+        Some(key)
+    }
+}
+
+/// The prepared loops of a kernel call.
+struct Loops {
+    /// The work is large: the runtime executor runs it.
+    large: bool,
+    /// A label has size 0: the output is all zeros.
+    empty: bool,
+    out_dims: [usize; MAX_LABELS],
+    out_rank: usize,
+    depth: usize,
+    sizes: [usize; MAX_LABELS],
+    /// strides[p][depth]: how far participant p (0 = output) moves per step of loop `depth`
+    strides: [[isize; MAX_LABELS]; 3],
+}
+
+impl Loops {
+    /// Checks the shapes against the kernel's equation and prepares its loops.
+    ///
+    /// **Errors** if the shapes do not fit, as the interpreter's.
+    fn new<T>(
+        data: &'static KernelData,
+        inputs: &[ArrayViewD<'_, T>],
+        out_shape: Option<&[usize]>,
+    ) -> Result<Loops, EinsumError> {
+        let labels = &data.labels;
+        let n_labels = labels.names.len();
+        let mut shapes: [&[usize]; 2] = [&[], &[]];
+        for (s, a) in shapes.iter_mut().zip(inputs) {
+            *s = a.shape();
+        }
+        let sizes = labels.sizes(&shapes[..inputs.len()], out_shape)?;
+        let mut l = Loops {
+            large: false,
+            empty: false,
+            out_dims: [0; MAX_LABELS],
+            out_rank: 0,
+            depth: data.order.len(),
+            sizes: [1; MAX_LABELS],
+            strides: [[0; MAX_LABELS]; 3],
+        };
+        // Large work goes to the runtime's kernel classes (GEMM, tuned and threaded loop
+        // nests), with the step prepared once per shape in its per-thread cache; small work
+        // stays in the generated loop nest, which has no set-up cost.
+        let work = sizes[..n_labels].iter().fold(1usize, |w, &n| w.saturating_mul(n));
+        if work >= FAST_MIN_WORK {
+            l.large = true;
+            return Ok(l);
+        }
+        match out_shape {
+            Some(s) => {
+                l.out_rank = s.len();
+                l.out_dims[..s.len()].copy_from_slice(s);
+            }
+            None => {
+                l.out_rank = labels.output.len();
+                for (d, &m) in l.out_dims.iter_mut().zip(labels.output) {
+                    *d = sizes[m];
+                }
+            }
+        }
+        let out_dims = &l.out_dims[..l.out_rank];
+        checked_len(out_dims)?;
+        l.empty = sizes[..n_labels].contains(&0);
+        let out_strides = IxDyn(out_dims).default_strides();
+        let out_strides: [isize; MAX_LABELS] =
+            std::array::from_fn(|i| out_strides.slice().get(i).map_or(0, |&s| s as isize));
+        for (lvl, &m) in data.order.iter().enumerate() {
+            l.sizes[lvl] = sizes[m];
+        }
+        let mut fill = |p: usize, term: &[usize], dims: &[usize], st: &[isize]| {
+            for ((&m, &d), &s) in term.iter().zip(dims).zip(st) {
+                if d == sizes[m] && d > 1 {
+                    let lvl = data.order.iter().position(|&o| o == m).unwrap_or(0);
+                    l.strides[p][lvl] += s;
+                }
+            }
+        };
+        fill(0, labels.output, out_dims, &out_strides[..out_dims.len()]);
+        for (k, a) in inputs.iter().enumerate() {
+            fill(k + 1, labels.inputs[k], a.shape(), a.strides());
+        }
+        Ok(l)
+    }
+}
+
+/// Entries kept in each thread's cache of prepared loops.
+const LOOPS_KEPT: usize = 16;
+
+/// The prepared loops of recent kernel calls, replaced oldest first.
+struct LoopCache {
+    entries: Vec<(Key, Loops)>,
+    next: usize,
+}
+
+impl LoopCache {
+    fn insert(&mut self, key: Key, loops: Loops) {
+        if self.entries.len() < LOOPS_KEPT {
+            self.entries.push((key, loops));
         } else {
-            nest.run::<T, 2>(o, [inputs[0].as_ptr(), inputs[1].as_ptr()]);
+            self.entries[self.next] = (key, loops);
+            self.next = (self.next + 1) % LOOPS_KEPT;
         }
     }
-    Ok(out)
+}
+
+thread_local! {
+    /// This thread's prepared loops.
+    static LOOPS: std::cell::RefCell<LoopCache> =
+        const { std::cell::RefCell::new(LoopCache { entries: Vec::new(), next: 0 }) };
 }
 
 /// Multiply-adds (the product of all label sizes) from which a generated kernel hands its step
@@ -271,378 +410,10 @@ fn with_ext<R>(data: &'static KernelData, f: impl FnOnce(&ExtEinsum) -> R) -> R 
     f(&ext)
 }
 
-/// Whether generated kernels run their AVX2+FMA copy: the processor has both, and the
-/// environment variable `SLOWGRAD_BASELINE_KERNELS` is not set (it selects the baseline copy,
-/// whose products are rounded before they are added, as on a processor without FMA: for tests
-/// of that copy, or results that agree across processors). Read once per process.
-pub fn kernels_use_fma() -> bool {
-    static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FMA.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        let has = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-        #[cfg(not(target_arch = "x86_64"))]
-        let has = false;
-        has && std::env::var_os("SLOWGRAD_BASELINE_KERNELS").is_none()
-    })
-}
+pub use slowgrad_runtime::exec::small::kernels_use_fma;
 
-struct Nest<'a> {
-    sizes: &'a [usize],
-    strides: &'a [[isize; MAX_LABELS]; 3],
-}
-
-impl Nest<'_> {
-    /// Runs the loops, compiled for AVX2 with fused multiply-adds when the processor has them
-    /// (detected at run time, so the default build needs no `target-cpu` flag), for the baseline
-    /// instruction set otherwise.
-    ///
-    /// # Safety
-    /// As [`Nest::run_with`].
-    unsafe fn run<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
-        #[cfg(target_arch = "x86_64")]
-        if kernels_use_fma() {
-            // SAFETY: the processor has the features `run_fma` is compiled for; the rest as
-            // the caller guarantees.
-            return unsafe { self.run_fma::<T, N>(out, ins) };
-        }
-        // SAFETY: as the caller guarantees.
-        unsafe { self.run_with::<T, N, false>(out, ins) }
-    }
-
-    /// [`Nest::run_with`] compiled for AVX2 and FMA.
-    ///
-    /// # Safety
-    /// As [`Nest::run_with`], on a processor with AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_fma<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
-        // SAFETY: as the caller guarantees.
-        unsafe { self.run_with::<T, N, true>(out, ins) }
-    }
-
-    /// Runs the loops: the innermost two as plain loops (the innermost in [`inner`]), the rest as
-    /// an odometer. With `FMA`, products are added with fused multiply-adds ([`mac`]).
-    ///
-    /// # Safety
-    /// Every offset formed from `sizes` and `strides` must address an element of the output
-    /// (`out`) or of the inputs (`ins`), and the output may not alias an input.
-    #[inline(always)]
-    unsafe fn run_with<T: Float, const N: usize, const FMA: bool>(&self, out: *mut T, ins: [*const T; N]) {
-        let Some((&n_inner, outer)) = self.sizes.split_last() else {
-            // no labels: a product of single elements
-            // SAFETY: every participant holds at least one element (no size is 0).
-            unsafe { *out += product(ins, [0; N]) };
-            return;
-        };
-        let last = outer.len();
-        let s_out = self.strides[0][last];
-        let s_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][last]);
-        let Some((&n_mid, odometer)) = outer.split_last() else {
-            // SAFETY: one loop, below its size, as the caller guarantees.
-            unsafe { inner::<T, N, FMA>(out, s_out, ins, s_in, n_inner) };
-            return;
-        };
-        let m_out = self.strides[0][odometer.len()];
-        let m_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][odometer.len()]);
-        // One of the two innermost loops runs contiguously along the output and the other sums
-        // a label: keep blocks of outputs in registers while the sum runs.
-        let row = m_out == 0 && s_out == 1;
-        let col = s_out == 0 && m_out == 1;
-        let (s_blk, m_blk, n_sum, n_blk) =
-            if row { (s_in, m_in, n_mid, n_inner) } else { (m_in, s_in, n_inner, n_mid) };
-        // Two rows of the next loop out at once, when they write disjoint blocks of the output:
-        // two independent chains of additions instead of one.
-        let pair = (row || col)
-            && odometer.last().is_some_and(|&n| n >= 2)
-            && self.strides[0][odometer.len() - 1].unsigned_abs() >= n_blk;
-        let (odometer, n_rows, r_out, r_in) = match odometer.split_last() {
-            Some((&n, rest)) if pair => {
-                let lvl = rest.len();
-                (rest, n, self.strides[0][lvl], std::array::from_fn(|k| self.strides[k + 1][lvl]))
-            }
-            _ => (odometer, 1, 0, [0isize; N]),
-        };
-        let mid = odometer.len();
-        let mut idx = [0usize; MAX_LABELS];
-        let mut off_out = 0isize;
-        let mut off_in = [0isize; N];
-        loop {
-            let (mut o, mut i) = (off_out, off_in);
-            if row || col {
-                let mut r = 0;
-                while r < n_rows {
-                    let at = std::array::from_fn(|k| ins[k].wrapping_offset(i[k]));
-                    // SAFETY: the same offsets as the loops below, which the caller guarantees;
-                    // two rows are run together only below `n_rows`, on disjoint output blocks.
-                    unsafe {
-                        if r + 2 <= n_rows {
-                            row_sum::<T, N, 2, FMA>(out.offset(o), r_out, at, r_in, s_blk, m_blk, n_sum, n_blk);
-                            r += 2;
-                            o += 2 * r_out;
-                            for k in 0..N {
-                                i[k] += 2 * r_in[k];
-                            }
-                        } else {
-                            row_sum::<T, N, 1, FMA>(out.offset(o), 0, at, [0; N], s_blk, m_blk, n_sum, n_blk);
-                            r += 1;
-                        }
-                    }
-                }
-            } else {
-                for _ in 0..n_mid {
-                    // SAFETY: offsets index elements, as the caller guarantees; the two inner
-                    // loops stay below their labels' sizes.
-                    unsafe {
-                        inner::<T, N, FMA>(
-                            out.offset(o),
-                            s_out,
-                            std::array::from_fn(|k| ins[k].offset(i[k])),
-                            s_in,
-                            n_inner,
-                        )
-                    };
-                    o += m_out;
-                    for k in 0..N {
-                        i[k] += m_in[k];
-                    }
-                }
-            }
-            let mut lvl = mid;
-            loop {
-                if lvl == 0 {
-                    return;
-                }
-                lvl -= 1;
-                idx[lvl] += 1;
-                off_out += self.strides[0][lvl];
-                for (k, o) in off_in.iter_mut().enumerate() {
-                    *o += self.strides[k + 1][lvl];
-                }
-                if idx[lvl] < odometer[lvl] {
-                    break;
-                }
-                let back = odometer[lvl] as isize;
-                off_out -= self.strides[0][lvl] * back;
-                for (k, o) in off_in.iter_mut().enumerate() {
-                    *o -= self.strides[k + 1][lvl] * back;
-                }
-                idx[lvl] = 0;
-            }
-        }
-    }
-}
-
-/// `out[r·ro + c] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < R`, `c < n`,
-/// `j < n_sum`, with `out` contiguous: blocks of [`LANES`] outputs of each of the `R` rows stay in
-/// registers while `j` runs (each output gets the same additions, in the same order, as one pass
-/// of the loops over `j` outside `c`). Inputs are read in blocks where `s[k]` is 1, broadcast
-/// where it is 0 and gathered otherwise.
-///
-/// # Safety
-/// Every offset `r·ri[k] + j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[r·ro + c]`
-/// one of the output, the `R` output rows must not overlap, and the output may not alias an
-/// input.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn row_sum<T: Float, const N: usize, const R: usize, const FMA: bool>(
-    out: *mut T,
-    ro: isize,
-    ins: [*const T; N],
-    ri: [isize; N],
-    s: [isize; N],
-    m: [isize; N],
-    n_sum: usize,
-    n: usize,
-) {
-    let full = n - n % LANES;
-    // SAFETY (every access): r < R, c < n and j < n_sum, as the caller guarantees; a block of
-    // LANES is read or written as one only along a unit stride, below `full`.
-    unsafe {
-        for c in (0..full).step_by(LANES) {
-            let o: [*mut [T; LANES]; R] = std::array::from_fn(|r| out.offset(r as isize * ro + c as isize) as *mut _);
-            let mut acc: [[T; LANES]; R] = std::array::from_fn(|r| std::ptr::read_unaligned(o[r]));
-            for j in 0..n_sum as isize {
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    // the factors of each input, then their product added to the block
-                    let vals: [[T; LANES]; N] = std::array::from_fn(|k| {
-                        let p = ins[k].offset(r as isize * ri[k] + j * m[k] + c as isize * s[k]);
-                        if s[k] == 1 {
-                            std::ptr::read_unaligned(p as *const [T; LANES])
-                        } else if s[k] == 0 {
-                            [*p; LANES]
-                        } else {
-                            std::array::from_fn(|l| *p.offset(l as isize * s[k]))
-                        }
-                    });
-                    let mut v = vals[0];
-                    for f in vals.iter().take(N.saturating_sub(1)).skip(1) {
-                        for l in 0..LANES {
-                            v[l] *= f[l];
-                        }
-                    }
-                    for l in 0..LANES {
-                        acc[l] = if N == 1 { acc[l] + v[l] } else { mac::<T, FMA>(acc[l], v[l], vals[N - 1][l]) };
-                    }
-                }
-            }
-            for (o, acc) in o.into_iter().zip(acc) {
-                std::ptr::write_unaligned(o, acc);
-            }
-        }
-        for r in 0..R as isize {
-            for c in full..n {
-                let o = out.offset(r * ro + c as isize);
-                let mut acc = *o;
-                for j in 0..n_sum as isize {
-                    acc += product(ins, std::array::from_fn(|k| r * ri[k] + j * m[k] + c as isize * s[k]));
-                }
-                *o = acc;
-            }
-        }
-    }
-}
-
-/// `acc + a·b`: one fused multiply-add with `FMA` (which only code compiled for a processor with
-/// FMA instructions may ask for: elsewhere it would be a slow library call), else a product and
-/// a sum.
-#[inline(always)]
-fn mac<T: Float, const FMA: bool>(acc: T, a: T, b: T) -> T {
-    if FMA {
-        a.mul_add(b, acc)
-    } else {
-        acc + a * b
-    }
-}
-
-/// # Safety
-/// `ins[k] + off[k]` must address an element.
-#[inline(always)]
-unsafe fn product<T: Float, const N: usize>(ins: [*const T; N], off: [isize; N]) -> T {
-    let mut p = T::one();
-    for k in 0..N {
-        // SAFETY: as the caller guarantees.
-        p *= unsafe { *ins[k].offset(off[k]) };
-    }
-    p
-}
-
-/// Lanes of the innermost loops: they run in fixed blocks of this many elements, which the
-/// compiler turns into vector instructions however short the loop (a loop of unknown length is
-/// only vectorised in blocks of several vectors, and 8×8 products would never reach one).
-const LANES: usize = 8;
-// the dot product below adds its LANES partial sums pairwise, written out for eight
-const _: () = assert!(LANES == 8);
-
-/// The innermost loop: `out[i·so] += Π ins[k][i·s[k]]` for `i < n`, accumulated in a register
-/// when the output does not move (a summed label or a size-1 output dimension).
-///
-/// # Safety
-/// For every `i < n` the offsets must address elements, and the output may not alias an input.
-#[inline(always)]
-unsafe fn inner<T: Float, const N: usize, const FMA: bool>(
-    out: *mut T,
-    so: isize,
-    ins: [*const T; N],
-    s: [isize; N],
-    n: usize,
-) {
-    // SAFETY (every branch): i < n, the innermost label's size, so each offset is in bounds; a
-    // slice is formed only along a unit stride, where it covers exactly the addressed elements.
-    unsafe {
-        if so == 0 {
-            let acc = if s.iter().all(|&x| x == 1) {
-                // a dot product: LANES partial sums, added pairwise at the end
-                let moving: [&[T]; N] = std::array::from_fn(|k| std::slice::from_raw_parts(ins[k], n));
-                let full = n - n % LANES;
-                let mut lanes = [T::zero(); LANES];
-                for c in (0..full).step_by(LANES) {
-                    for (l, lane) in lanes.iter_mut().enumerate() {
-                        let mut p = moving[0][c + l];
-                        for m in moving.iter().take(N.saturating_sub(1)).skip(1) {
-                            p *= m[c + l];
-                        }
-                        *lane = if N == 1 { *lane + p } else { mac::<T, FMA>(*lane, p, moving[N - 1][c + l]) };
-                    }
-                }
-                let mut acc =
-                    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-                for i in full..n {
-                    acc += product(ins, [i as isize; N]);
-                }
-                acc
-            } else {
-                let mut acc = T::zero();
-                for i in 0..n as isize {
-                    acc += product(ins, s.map(|x| x * i));
-                }
-                acc
-            };
-            *out += acc;
-        } else if so == 1 && s.iter().all(|&x| x == 0 || x == 1) {
-            // contiguous output; every input either contiguous or constant along the loop: hoist
-            // the constants and run over slices in blocks of LANES
-            let o = std::slice::from_raw_parts_mut(out, n);
-            let mut c = T::one();
-            let mut moving: [&[T]; N] = [&[]; N];
-            let mut m = 0;
-            for k in 0..N {
-                if s[k] == 0 {
-                    c *= *ins[k];
-                } else {
-                    moving[m] = std::slice::from_raw_parts(ins[k], n);
-                    m += 1;
-                }
-            }
-            match m {
-                0 => o.iter_mut().for_each(|y| *y += c),
-                1 => axpy::<T, FMA>(o, c, moving[0]),
-                _ => axpy2::<T, FMA>(o, c, moving[0], moving[N - 1]),
-            }
-        } else {
-            for i in 0..n as isize {
-                *out.offset(i * so) += product(ins, s.map(|x| x * i));
-            }
-        }
-    }
-}
-
-/// `y += c·a` in blocks of [`LANES`]. Each block is loaded into registers before any store, so
-/// the compiler needs no proof that the slices do not overlap to use vector instructions.
-#[inline(always)]
-fn axpy<T: Float, const FMA: bool>(y: &mut [T], c: T, a: &[T]) {
-    let mut yc = y.chunks_exact_mut(LANES);
-    let mut ac = a.chunks_exact(LANES);
-    for (y, a) in (&mut yc).zip(&mut ac) {
-        if let (Ok(y), Ok(a)) = (<&mut [T; LANES]>::try_from(y), <&[T; LANES]>::try_from(a)) {
-            let (a, mut v) = (*a, *y);
-            for l in 0..LANES {
-                v[l] = mac::<T, FMA>(v[l], c, a[l]);
-            }
-            *y = v;
-        }
-    }
-    yc.into_remainder().iter_mut().zip(ac.remainder()).for_each(|(y, &a)| *y += c * a);
-}
-
-/// `y += c·a·b` elementwise, as [`axpy`].
-#[inline(always)]
-fn axpy2<T: Float, const FMA: bool>(y: &mut [T], c: T, a: &[T], b: &[T]) {
-    let mut yc = y.chunks_exact_mut(LANES);
-    let mut ac = a.chunks_exact(LANES);
-    let mut bc = b.chunks_exact(LANES);
-    for ((y, a), b) in (&mut yc).zip(&mut ac).zip(&mut bc) {
-        if let (Ok(y), Ok(a), Ok(b)) =
-            (<&mut [T; LANES]>::try_from(y), <&[T; LANES]>::try_from(a), <&[T; LANES]>::try_from(b))
-        {
-            let (a, b, mut v) = (*a, *b, *y);
-            for l in 0..LANES {
-                v[l] = mac::<T, FMA>(v[l], c * a[l], b[l]);
-            }
-            *y = v;
-        }
-    }
-    yc.into_remainder().iter_mut().zip(ac.remainder()).zip(bc.remainder()).for_each(|((y, &a), &b)| *y += c * a * b);
-}
+// the generated kernels' loop state is the small nest's
+const _: () = assert!(MAX_LABELS == exec::small::MAX_LOOPS);
 
 /// A cons list of the kernel specs of a plan's steps: `(K0, (K1, ()))`.
 pub trait StepList: 'static {

@@ -314,3 +314,28 @@ fn small_products_at_every_inner_length() {
         close(&einsum!("ij,ij,ij->j", &a, &a, &e).into_dyn(), &want, &format!("three factors {what}"));
     }
 }
+
+/// One call site fed operands of one shape in several layouts (standard, transposed, reversed,
+/// strided): each result equals `a.dot(b)`, so the loops remembered for one layout are never
+/// reused for another.
+#[test]
+fn one_call_site_with_operands_in_many_layouts() {
+    fn product(a: ndarray::ArrayView2<'_, f64>, b: ndarray::ArrayView2<'_, f64>) -> Array2<f64> {
+        einsum!("ij,jk->ik", &a, &b)
+    }
+    let a = Array2::from_shape_fn((7, 5), |(i, j)| (i * 5 + j) as f64 - 9.0);
+    let b = Array2::from_shape_fn((5, 6), |(i, j)| (i + 2 * j) as f64 * 0.5);
+    let want = a.dot(&b);
+    let at = a.t().as_standard_layout().into_owned();
+    let bt = b.t().as_standard_layout().into_owned();
+    let a_rev = a.slice(ndarray::s![..;-1, ..;-1]).to_owned();
+    let wide = Array2::from_shape_fn((7, 10), |(i, j)| if j % 2 == 0 { a[[i, j / 2]] } else { f64::NAN });
+    for _ in 0..2 {
+        assert_eq!(product(a.view(), b.view()), want);
+        assert_eq!(product(at.t(), b.view()), want);
+        assert_eq!(product(a.view(), bt.t()), want);
+        assert_eq!(product(at.t(), bt.t()), want);
+        assert_eq!(product(a_rev.slice(ndarray::s![..;-1, ..;-1]), b.view()), want);
+        assert_eq!(product(wide.slice(ndarray::s![.., ..;2]), b.view()), want);
+    }
+}

@@ -811,7 +811,8 @@ fn backward<T: Float>(
     let pass = next_number();
     root.mark.set(pass);
     // each node with the gradient flowing into it so far
-    let mut nodes: Vec<(Rc<Node<T>>, Option<Var<T, IxDyn>>)> = vec![(root.clone(), None)];
+    let mut nodes: Vec<(Rc<Node<T>>, Option<Var<T, IxDyn>>)> = Vec::with_capacity(8);
+    nodes.push((root.clone(), None));
     let mut next = 0;
     while next < nodes.len() {
         let n = nodes[next].0.clone();

@@ -29,6 +29,7 @@ mod cache;
 mod gemm;
 mod nest;
 mod reference;
+pub mod small;
 
 pub use reference::execute_reference;
 
@@ -129,11 +130,36 @@ pub fn execute<T: Float>(
         // SAFETY: `overwrites` means the run wrote every element of the output.
         Ok(unsafe { out.assume_init() })
     } else {
-        let mut out = ArrayD::<T>::zeros(IxDyn(shape));
+        let mut out = zeros::<T>(shape);
         debug_assert!(out.is_standard_layout());
         unsafe { prepared.run(out.as_mut_ptr(), ptrs.get()) };
         Ok(out)
     }
+}
+
+/// Elements up to which [`zeros`] fills a plain allocation instead of asking for zeroed memory.
+const SMALL_ZEROS: usize = 1 << 12;
+
+/// A standard-layout array of zeros of `shape`, whose element count must have been checked
+/// ([`checked_len`]). Small arrays are a plain allocation filled with zeros: the C allocator
+/// serves those from its per-thread cache, which a request for zeroed memory bypasses. Large
+/// ones are zeroed memory, which the system may hand over already zero.
+///
+/// ```
+/// use slowgrad_runtime::exec::zeros;
+/// let z = zeros::<f32>(&[2, 3]);
+/// assert_eq!(z.shape(), [2, 3]);
+/// assert!(z.iter().all(|&x| x == 0.0));
+/// ```
+pub fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
+    let n: usize = shape.iter().product();
+    if n > SMALL_ZEROS {
+        return ArrayD::zeros(IxDyn(shape));
+    }
+    let mut v = Vec::with_capacity(n);
+    v.resize(n, T::zero());
+    // SAFETY: the vector holds exactly the shape's element count, in standard layout.
+    unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), v) }
 }
 
 /// The inputs' data pointers, on the stack for up to four operands.
