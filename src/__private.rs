@@ -166,7 +166,7 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
 ///
 /// Never inlined: one copy per element type serves every kernel of every pattern, which keeps the
 /// code a pattern adds small (the loop depth and order come from `data`). The loops prepared for
-/// a layout of the operands are kept per thread ([`LOOPS`]), so a kernel called again on the
+/// a layout of the operands are kept per thread (`LOOPS`), so a kernel called again on the
 /// same shapes and strides (every step of a training loop) starts its loops at once.
 #[inline(never)]
 pub fn forward<T: Float>(
@@ -205,23 +205,21 @@ pub fn forward<T: Float>(
             Some(if loops.large { None } else { Some(run(loops)) })
         })
     });
-    let large = match hit {
+    // `Some(None)`: the loops are known and the work is large
+    match hit {
         Some(Some(out)) => return Ok(out),
-        Some(None) => true,
+        Some(None) => {}
         None => {
             let loops = Loops::new(data, inputs, out_shape)?;
-            let large = loops.large;
-            let out = if large { None } else { Some(run(&loops)) };
+            let out = (!loops.large).then(|| run(&loops));
             if let Some(k) = key {
                 LOOPS.with(|c| c.borrow_mut().insert(k, loops));
             }
-            match out {
-                Some(out) => return Ok(out),
-                None => large,
+            if let Some(out) = out {
+                return Ok(out);
             }
         }
-    };
-    debug_assert!(large);
+    }
     with_ext(data, |ext| exec::execute(ext, inputs, out_shape))
 }
 

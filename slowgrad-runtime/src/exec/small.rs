@@ -5,7 +5,7 @@
 //! A kernel arrives as loop sizes (outermost first) and one stride per loop for the output and
 //! each of its one or two inputs. The innermost two loops run as plain loops, the rest as an
 //! odometer. When one of the two innermost loops runs contiguously along the output and the
-//! other sums a label, blocks of outputs stay in registers while the sum runs ([`row_sum`]);
+//! other sums a label, blocks of outputs stay in registers while the sum runs (`row_sum`);
 //! each input is then read in blocks (unit stride), broadcast (stride 0) or, when it moves
 //! along the block with another stride, first copied into a buffer in which it has unit stride
 //! there (a transposed operand, as in the gradient `ik,jk->ij` of a matrix product), so no
@@ -123,10 +123,9 @@ impl Nest<'_> {
     /// # Safety
     /// As [`Nest::run_with`].
     unsafe fn run<T: Float, const N: usize>(&self, out: *mut T, ins: [*const T; N]) {
-        let pack = self.to_pack::<N>();
-        if pack != 0 {
+        if let Some((b, pack)) = self.to_pack::<N>() {
             // SAFETY: as the caller guarantees.
-            return unsafe { self.run_packed::<T, N>(out, ins, pack) };
+            return unsafe { self.run_packed::<T, N>(out, ins, b, pack) };
         }
         // SAFETY: as the caller guarantees.
         unsafe { self.dispatch::<T, N>(out, ins) }
@@ -155,24 +154,24 @@ impl Nest<'_> {
         self.sizes.iter().zip(&self.strides[k + 1]).filter(|(_, &s)| s != 0).map(|(&n, _)| n).product()
     }
 
-    /// The inputs (a bit each) to copy before the loops: those read along the block level with
-    /// a stride other than 0 or 1, if they are small enough.
-    fn to_pack<const N: usize>(&self) -> u32 {
-        let Some(b) = self.block_level() else { return 0 };
-        (0..N)
+    /// The block level and the inputs (a bit each) to copy before the loops: those read along
+    /// it with a stride other than 0 or 1, if they are small enough; `None` when there is none.
+    fn to_pack<const N: usize>(&self) -> Option<(usize, u32)> {
+        let b = self.block_level()?;
+        let pack = (0..N)
             .filter(|&k| !matches!(self.strides[k + 1][b], 0 | 1) && self.extent(k) <= PACK_MAX)
-            .fold(0, |m, k| m | 1 << k)
+            .fold(0, |m, k| m | 1 << k);
+        (pack != 0).then_some((b, pack))
     }
 
     /// Copies the inputs in `pack` into buffers in which they have unit stride along the block
-    /// level (and the other loops that move them outside it, innermost first), then runs the
-    /// loops on the copies.
+    /// level `b` (and the other loops that move them outside it, innermost first), then runs
+    /// the loops on the copies.
     ///
     /// # Safety
     /// As [`Nest::run_with`]; each input in `pack` has at most [`PACK_MAX`] elements.
     #[inline(never)]
-    unsafe fn run_packed<T: Float, const N: usize>(&self, out: *mut T, mut ins: [*const T; N], pack: u32) {
-        let Some(b) = self.block_level() else { return };
+    unsafe fn run_packed<T: Float, const N: usize>(&self, out: *mut T, mut ins: [*const T; N], b: usize, pack: u32) {
         let mut strides = *self.strides;
         let mut bufs = [[MaybeUninit::<T>::uninit(); PACK_MAX]; N];
         for (k, buf) in bufs.iter_mut().enumerate() {
@@ -287,8 +286,9 @@ impl Nest<'_> {
         let m_in: [isize; N] = std::array::from_fn(|k| self.strides[k + 1][odometer.len()]);
         // One of the two innermost loops runs contiguously along the output and the other sums
         // a label: keep blocks of outputs in registers while the sum runs.
-        let row = m_out == 0 && s_out == 1;
-        let col = s_out == 0 && m_out == 1;
+        let block = self.block_level();
+        let row = block == Some(last);
+        let col = block == Some(odometer.len());
         let (s_blk, m_blk, n_sum, n_blk) =
             if row { (s_in, m_in, n_mid, n_inner) } else { (m_in, s_in, n_inner, n_mid) };
         // Two rows of the next loop out at once, when they write disjoint blocks of the output:
@@ -305,6 +305,7 @@ impl Nest<'_> {
         };
         // how each input is read along the block, for the copy of `row_sum` that reads it so
         let class = (0..N).rev().fold(0u32, |c, k| c * 3 + read_class(s_blk[k]));
+        let geometry = Rows { ro: r_out, ri: r_in, s: s_blk, m: m_blk, n_sum, n: n_blk };
         let mid = odometer.len();
         let mut idx = [0usize; MAX_LOOPS];
         let mut off_out = 0isize;
@@ -314,9 +315,7 @@ impl Nest<'_> {
             if row || col {
                 let at = std::array::from_fn(|k| ins[k].wrapping_offset(i[k]));
                 // SAFETY: the same offsets as the loops below, which the caller guarantees.
-                unsafe {
-                    rows_any::<T, N, FMA>(class, out.offset(o), r_out, at, r_in, s_blk, m_blk, n_sum, n_blk, n_rows)
-                };
+                unsafe { rows_any::<T, N, FMA>(class, out.offset(o), at, geometry, n_rows) };
             } else {
                 for _ in 0..n_mid {
                     // SAFETY: offsets index elements, as the caller guarantees; the two inner
@@ -371,31 +370,39 @@ fn read_class(stride: isize) -> u32 {
     }
 }
 
+/// Where the rows of a block of outputs lie ([`row_sum`]): output row `r`, column `c` is
+/// `out[r·ro + c]`, and input `k` is read at `r·ri[k] + j·m[k] + c·s[k]` for the summed `j`.
+#[derive(Clone, Copy)]
+struct Rows<const N: usize> {
+    ro: isize,
+    ri: [isize; N],
+    s: [isize; N],
+    m: [isize; N],
+    /// Length of the sum (`j`).
+    n_sum: usize,
+    /// Length of a row (`c`).
+    n: usize,
+}
+
 /// [`rows`] in the copy compiled for the inputs' read classes (`class`, as [`read_class`]).
 ///
 /// # Safety
 /// As [`rows`].
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn rows_any<T: Float, const N: usize, const FMA: bool>(
     class: u32,
     out: *mut T,
-    ro: isize,
     ins: [*const T; N],
-    ri: [isize; N],
-    s: [isize; N],
-    m: [isize; N],
-    n_sum: usize,
-    n: usize,
+    g: Rows<N>,
     n_rows: usize,
 ) {
     macro_rules! go {
         ($($c:literal)*) => {
             match class {
                 // SAFETY: as the caller guarantees.
-                $($c => unsafe { rows::<T, N, FMA, $c>(out, ro, ins, ri, s, m, n_sum, n, n_rows) },)*
+                $($c => unsafe { rows::<T, N, FMA, $c>(out, ins, g, n_rows) },)*
                 // SAFETY: as the caller guarantees; every read checks its stride.
-                _ => unsafe { rows::<T, N, FMA, DYNAMIC>(out, ro, ins, ri, s, m, n_sum, n, n_rows) },
+                _ => unsafe { rows::<T, N, FMA, DYNAMIC>(out, ins, g, n_rows) },
             }
         };
     }
@@ -414,57 +421,48 @@ const DYNAMIC: u32 = u32::MAX;
 ///
 /// # Safety
 /// As [`row_sum`] for every row below `n_rows`, whose blocks of the output are disjoint.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn rows<T: Float, const N: usize, const FMA: bool, const CLASS: u32>(
     out: *mut T,
-    ro: isize,
     mut ins: [*const T; N],
-    ri: [isize; N],
-    s: [isize; N],
-    m: [isize; N],
-    n_sum: usize,
-    n: usize,
+    g: Rows<N>,
     n_rows: usize,
 ) {
     let mut r = 0;
     let mut o = out;
+    // one row at a time: no row stride
+    let single = Rows { ro: 0, ri: [0; N], ..g };
     // SAFETY: rows below `n_rows`, as the caller guarantees.
     unsafe {
         while r + 2 <= n_rows {
-            row_sum::<T, N, 2, FMA, CLASS>(o, ro, ins, ri, s, m, n_sum, n);
+            row_sum::<T, N, 2, FMA, CLASS>(o, ins, g);
             r += 2;
-            o = o.offset(2 * ro);
-            ins = std::array::from_fn(|k| ins[k].wrapping_offset(2 * ri[k]));
+            o = o.offset(2 * g.ro);
+            ins = std::array::from_fn(|k| ins[k].wrapping_offset(2 * g.ri[k]));
         }
         if r < n_rows {
-            row_sum::<T, N, 1, FMA, CLASS>(o, 0, ins, [0; N], s, m, n_sum, n);
+            row_sum::<T, N, 1, FMA, CLASS>(o, ins, single);
         }
     }
 }
 
 /// `out[r·ro + c] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < R`, `c < n`,
-/// `j < n_sum`, with `out` contiguous: blocks of [`LANES`] outputs of each of the `R` rows stay in
-/// registers while `j` runs (each output gets the same additions, in the same order, as one pass
-/// of the loops over `j` outside `c`). Inputs are read in blocks where `s[k]` is 1, broadcast
-/// where it is 0 and gathered otherwise.
+/// `j < n_sum` (the fields of `g`), with `out` contiguous: blocks of [`LANES`] outputs of each of
+/// the `R` rows stay in registers while `j` runs (each output gets the same additions, in the
+/// same order, as one pass of the loops over `j` outside `c`). Inputs are read in blocks where
+/// `s[k]` is 1, broadcast where it is 0 and gathered otherwise.
 ///
 /// # Safety
 /// Every offset `r·ri[k] + j·m[k] + c·s[k]` must address an element of `ins[k]`, `out[r·ro + c]`
 /// one of the output, the `R` output rows must not overlap, and the output may not alias an
 /// input.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn row_sum<T: Float, const N: usize, const R: usize, const FMA: bool, const CLASS: u32>(
     out: *mut T,
-    ro: isize,
     ins: [*const T; N],
-    ri: [isize; N],
-    s: [isize; N],
-    m: [isize; N],
-    n_sum: usize,
-    n: usize,
+    g: Rows<N>,
 ) {
+    let Rows { ro, ri, s, m, n_sum, n } = g;
     let full = n - n % LANES;
     // SAFETY (every access): r < R, c < n and j < n_sum, as the caller guarantees; a block of
     // LANES is read or written as one only along a unit stride, below `full`.
@@ -786,7 +784,7 @@ mod tests {
         st[2][1] = k as isize;
         st[2][2] = 1;
         let nest = Nest { sizes: &[n, m, k], strides: &st };
-        assert_eq!(nest.to_pack::<2>(), 0b10, "b moves along the output's block with stride {k}");
+        assert_eq!(nest.to_pack::<2>(), Some((1, 0b10)), "b moves along the output's block with stride {k}");
         let mut want = vec![0.0; n * m];
         reference(&[n, m, k], &st, &mut want, &[(&a, 0), (&b, 0)]);
         let mut got = vec![0.0; n * m];
