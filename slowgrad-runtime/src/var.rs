@@ -10,6 +10,7 @@
 
 use crate::Float;
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
+use smallvec::SmallVec;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
@@ -120,7 +121,8 @@ where
 
 struct Op<T: Float> {
     name: &'static str,
-    inputs: Vec<Var<T, IxDyn>>,
+    /// The inputs, inline for up to two (nearly every op): no allocation of their own.
+    inputs: SmallVec<[Var<T, IxDyn>; 2]>,
     backward: Backward<T>,
 }
 
@@ -169,14 +171,19 @@ impl<T: Float> Node<T> {
 impl<T: Float> Drop for Node<T> {
     // Long chains (an RNN unrolled over many steps) would otherwise drop recursively.
     fn drop(&mut self) {
+        // Only inputs that this drop releases are taken on the stack (the others are merely
+        // released), so dropping a node whose inputs live on allocates nothing.
         let mut stack = Vec::new();
+        let take = |op: Op<T>, stack: &mut Vec<Rc<Node<T>>>| {
+            stack.extend(op.inputs.into_iter().map(|v| v.node).filter(|n| Rc::strong_count(n) == 1));
+        };
         if let Origin::Op(op) = std::mem::replace(self.origin.get_mut(), Origin::Leaf) {
-            stack.extend(op.inputs.into_iter().map(|v| v.node));
+            take(op, &mut stack);
         }
         while let Some(rc) = stack.pop() {
             if let Ok(mut node) = Rc::try_unwrap(rc) {
                 if let Origin::Op(op) = std::mem::replace(node.origin.get_mut(), Origin::Leaf) {
-                    stack.extend(op.inputs.into_iter().map(|v| v.node));
+                    take(op, &mut stack);
                 }
             }
         }
@@ -743,7 +750,7 @@ fn record_op<T: Float>(
     if !needs {
         return Var::from_node(Node::new(value, false, Origin::Leaf));
     }
-    let op = Op { name, inputs: inputs.to_vec(), backward: backward() };
+    let op = Op { name, inputs: SmallVec::from(inputs), backward: backward() };
     Var::from_node(Node::new(value, true, Origin::Op(op)))
 }
 
@@ -792,6 +799,9 @@ fn next_number() -> u64 {
     })
 }
 
+/// A node of a backward pass and the gradient flowing into it so far.
+type Pending<T> = (Rc<Node<T>>, Option<Var<T, IxDyn>>);
+
 /// One backward pass from `root`. Without `targets`, gradients accumulate into the leaves;
 /// with them, the gradients of the target nodes are returned (id and gradient) and no leaf is
 /// touched.
@@ -811,7 +821,8 @@ fn backward<T: Float>(
     let pass = next_number();
     root.mark.set(pass);
     // each node with the gradient flowing into it so far
-    let mut nodes: Vec<(Rc<Node<T>>, Option<Var<T, IxDyn>>)> = Vec::with_capacity(8);
+    // (inline for small graphs: no allocation)
+    let mut nodes: SmallVec<[Pending<T>; 8]> = SmallVec::new();
     nodes.push((root.clone(), None));
     let mut next = 0;
     while next < nodes.len() {
