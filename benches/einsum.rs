@@ -4,7 +4,8 @@
 //! not one product), the `gemm` crate directly for the plain 2-D products (forward, and for
 //! `ij,jk->ik` the three products of forward+backward), and the `ndarray-einsum` crate in f32:
 //! its runtime `einsum` (`ndarray-einsum/fwd`) and a contraction path computed once and reused
-//! (`ndarray-einsum-path/fwd`), both checked against `einsum_array` before timing.
+//! (`ndarray-einsum-path/fwd`), both checked against `einsum_array` before timing. `M1024_f32`:
+//! a 1024² product forward through `einsum!`, `einsum_array` and the `gemm` crate.
 //!
 //! Ids are `<workload>_<type>/<implementation>/<pass>`, e.g. `W2_f32/runtime/fwdbwd`, so another
 //! implementation (the `einsum!` macro) is one more column: `W2_f32/macro/fwd`.
@@ -318,8 +319,30 @@ fn bench_ndarray_einsum(c: &mut Criterion, w: &Workload, rng: &mut StdRng) {
     g.finish();
 }
 
+/// A 1024² matrix product forward (`M1024_<type>`): `einsum!`, `einsum_array` and the `gemm`
+/// crate with the same threads, for the 1024² throughput target (checked first).
+fn bench_1024<T: Float>(c: &mut Criterion, ty: &str, rng: &mut StdRng) {
+    let n = 1024;
+    let (x, y) = (random::<T>(&[n, n], rng), random::<T>(&[n, n], rng));
+    let (x2, y2) = (fix::<T, Ix2>(&x), fix::<T, Ix2>(&y));
+    let ours = slowgrad::einsum!("ij,jk->ik", &x2, &y2).into_dyn();
+    // SAFETY: both are n×n standard layout.
+    let product = |x: &ArrayD<T>, y: &ArrayD<T>| unsafe {
+        gemm_product((n, n, n), x.as_ptr(), (n as isize, 1), y.as_ptr(), (n as isize, 1))
+    };
+    let e = rel_err(&product(&x, &y).into_dyn(), &ours);
+    assert!(e <= T::cast(1e-4), "M1024: the gemm product differs from einsum! (relative error {e:?})");
+    let mut g = c.benchmark_group(format!("M1024_{ty}"));
+    g.bench_function("macro/fwd", |b| b.iter(|| slowgrad::einsum!("ij,jk->ik", black_box(&x2), black_box(&y2))));
+    let views = [x.view(), y.view()];
+    g.bench_function("runtime-array/fwd", |b| b.iter(|| einsum_array("ij,jk->ik", black_box(&views)).expect("fits")));
+    g.bench_function("gemm/fwd", |b| b.iter(|| product(black_box(&x), black_box(&y))));
+    g.finish();
+}
+
 fn all(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(7);
+    bench_1024::<f32>(c, "f32", &mut StdRng::seed_from_u64(9));
     // A stream of its own, so that the other implementations see the same operands as without it.
     let mut peer_rng = StdRng::seed_from_u64(8);
     for w in workloads() {
