@@ -158,8 +158,19 @@ pub fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
     }
     let mut v = Vec::with_capacity(n);
     v.resize(n, T::zero());
-    // SAFETY: the vector holds exactly the shape's element count, in standard layout.
-    unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), v) }
+    // SAFETY (every arm): the vector holds exactly the shape's element count, in standard
+    // layout. Ranks up to 4 are built with a fixed dimension type, whose strides cost a few
+    // instructions, and then converted (the dynamic type keeps up to 4 axes inline).
+    unsafe {
+        match *shape {
+            [] => ndarray::Array0::from_shape_vec_unchecked((), v).into_dyn(),
+            [a] => ndarray::Array1::from_shape_vec_unchecked(a, v).into_dyn(),
+            [a, b] => ndarray::Array2::from_shape_vec_unchecked((a, b), v).into_dyn(),
+            [a, b, c] => ndarray::Array3::from_shape_vec_unchecked((a, b, c), v).into_dyn(),
+            [a, b, c, d] => ndarray::Array4::from_shape_vec_unchecked((a, b, c, d), v).into_dyn(),
+            _ => ArrayD::from_shape_vec_unchecked(IxDyn(shape), v),
+        }
+    }
 }
 
 /// The inputs' data pointers, on the stack for up to four operands.
@@ -489,6 +500,19 @@ mod tests {
         let (sizes, shape) = check(&spec, ops, None).unwrap();
         let out = ArrayD::<f64>::zeros(IxDyn(&shape));
         Dims::new(&spec, &sizes, out.shape(), out.strides(), ops)
+    }
+
+    /// Every rank, small and large: zeros in standard layout, as ndarray's own `zeros`.
+    #[test]
+    fn zeros_have_the_shape_and_standard_layout() {
+        for shape in [&[][..], &[3], &[2, 3], &[2, 1, 3], &[2, 3, 1, 4], &[1, 2, 3, 2, 2], &[300, 300], &[0, 4]] {
+            let z = zeros::<f32>(shape);
+            let want = ArrayD::<f32>::zeros(IxDyn(shape));
+            assert_eq!(z.shape(), want.shape(), "{shape:?}");
+            assert_eq!(z.strides(), want.strides(), "{shape:?}");
+            assert!(z.is_standard_layout(), "{shape:?}");
+            assert!(z.iter().all(|&x| x == 0.0), "{shape:?}");
+        }
     }
 
     #[test]
