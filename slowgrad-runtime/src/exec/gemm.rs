@@ -45,6 +45,18 @@ enum Threads {
     /// (rayon) a block: for a right operand stored across `n` (unit stride along `k`), with
     /// which the GEMM's own threads gain little (see [`split_columns`]).
     Columns(usize),
+    /// The same with blocks of rows (`m`), for a left operand stored down the output's rows
+    /// (unit stride along `m`), as the gradient `ij,ik->jk` of a matrix product reads it (see
+    /// [`split_rows`]).
+    Rows(usize),
+}
+
+/// Whether a product whose left operand has strides `lhs` (along `m`, along `k`) is split into
+/// blocks of rows, one thread each, instead of handing both threads to the GEMM: when the
+/// operand is stored down the rows (unit stride along `m`) and the right operand is not split
+/// by columns.
+fn split_rows(lhs: (isize, isize), m: usize, threads: usize) -> bool {
+    lhs.0 == 1 && lhs.1 != 1 && m >= threads * SPLIT_MIN_COLUMNS
 }
 
 /// Whether a product whose right operand has strides `rhs` (along `k`, along `n`) is split into
@@ -115,6 +127,8 @@ impl GemmPlan {
             let rhs = (st(dk, 2), st(dn, 2));
             if split_columns(rhs, n, max) {
                 Threads::Columns(max)
+            } else if split_rows((st(dm, 1), st(dk, 1)), m, max) {
+                Threads::Rows(max)
             } else {
                 Threads::Gemm(max)
             }
@@ -137,6 +151,19 @@ impl GemmPlan {
 
     /// Whether running the plan writes every output element before reading any: the `gemm`
     /// crate's first product of each output block assigns (the small loops add).
+    /// How the products use threads, for tests: `"none"`, `"outer"`, `"gemm"`, `"columns"` or
+    /// `"rows"`.
+    #[cfg(test)]
+    pub fn threads(&self) -> &'static str {
+        match self.threads {
+            Threads::None => "none",
+            Threads::Outer => "outer",
+            Threads::Gemm(_) => "gemm",
+            Threads::Columns(_) => "columns",
+            Threads::Rows(_) => "rows",
+        }
+    }
+
     pub fn overwrites(&self) -> bool {
         !self.small
     }
@@ -247,11 +274,12 @@ impl GemmPlan {
         let (out, a, b) = (SendPtr(out), SendPtr(a as *mut T), SendPtr(b as *mut T));
         // the products of outer multi-index `r`, accumulated over the contracted outer ones, on
         // the columns `cols` of the output
-        let block = |r: usize, cols: std::ops::Range<usize>, par: Parallelism| {
+        let block = |r: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>, par: Parallelism| {
             for q in 0..n_acc {
                 let mut o2 = self.offsets(r, q);
-                let c0 = cols.start as isize;
-                o2[0] += c0 * self.dst.1;
+                let (r0, c0) = (rows.start as isize, cols.start as isize);
+                o2[0] += r0 * self.dst.0 + c0 * self.dst.1;
+                o2[1] += r0 * self.lhs.0;
                 o2[2] += c0 * self.rhs.1;
                 // SAFETY: the offsets are Σ index·stride over the outer and accumulated
                 // dimensions and the GEMM adds those of the M, N and K dimensions, all indices
@@ -260,7 +288,7 @@ impl GemmPlan {
                 // elements.
                 unsafe {
                     gemm::gemm(
-                        self.m,
+                        rows.len(),
                         cols.len(),
                         self.k,
                         out.get().offset(o2[0]),
@@ -283,22 +311,31 @@ impl GemmPlan {
                 }
             }
         };
-        let product = |r: usize, par: Parallelism| block(r, 0..self.n, par);
+        let product = |r: usize, par: Parallelism| block(r, 0..self.m, 0..self.n, par);
+        // blocks of whole multiples of 16 (the GEMM's kernels' widths), one a thread
+        let width = |len: usize, t: usize| len.div_ceil(t).div_ceil(16) * 16;
         match self.threads {
             // SAFETY (of the tasks' writes): distinct `r` are distinct index tuples of the outer
             // dimensions, all of which index the output (batch, M or N), so the tasks write
             // disjoint sets of output elements; the inputs are only read.
             Threads::Outer => (0..n_outer).into_par_iter().for_each(|r| product(r, Parallelism::None)),
             Threads::Gemm(t) => (0..n_outer).for_each(|r| product(r, Parallelism::Rayon(t))),
-            // SAFETY (of the tasks' writes): distinct columns of the N dimension index distinct
-            // output elements, so the blocks write disjoint sets of them.
+            // SAFETY (of the tasks' writes): distinct columns (rows) of the N (M) dimension
+            // index distinct output elements, so the blocks write disjoint sets of them.
             Threads::Columns(t) => {
-                // blocks of whole multiples of 16 columns (the GEMM's kernels' widths)
-                let width = self.n.div_ceil(t).div_ceil(16) * 16;
+                let w = width(self.n, t);
                 for r in 0..n_outer {
-                    (0..self.n.div_ceil(width))
+                    (0..self.n.div_ceil(w))
                         .into_par_iter()
-                        .for_each(|i| block(r, i * width..self.n.min((i + 1) * width), Parallelism::None));
+                        .for_each(|i| block(r, 0..self.m, i * w..self.n.min((i + 1) * w), Parallelism::None));
+                }
+            }
+            Threads::Rows(t) => {
+                let w = width(self.m, t);
+                for r in 0..n_outer {
+                    (0..self.m.div_ceil(w))
+                        .into_par_iter()
+                        .for_each(|i| block(r, i * w..self.m.min((i + 1) * w), 0..self.n, Parallelism::None));
                 }
             }
             Threads::None => (0..n_outer).for_each(|r| product(r, Parallelism::None)),

@@ -515,6 +515,30 @@ mod tests {
         }
     }
 
+    /// Large products use both cores through the GEMM's own threads, except when the right
+    /// operand is stored across the output's columns (split into blocks of columns) or the
+    /// left one down its rows (blocks of rows); small ones use one thread.
+    #[test]
+    fn large_products_choose_how_to_use_threads() {
+        if rayon::current_num_threads() < 2 {
+            return; // one thread: every product runs on it
+        }
+        let x = Array2::<f64>::zeros((256, 512));
+        let y = Array2::<f64>::zeros((512, 320));
+        let plan = |inputs: &str, output: &str, ops: &[ArrayViewD<'_, f64>]| {
+            gemm::GemmPlan::new::<f64>(&dims_of(inputs, output, ops)).expect("a product").threads()
+        };
+        let yt = y.t().as_standard_layout().into_owned();
+        let xt = x.t().as_standard_layout().into_owned();
+        assert_eq!(plan("ij,jk", "ik", &[x.view().into_dyn(), y.view().into_dyn()]), "gemm");
+        // `ik,jk->ij`: the right operand has unit stride along the summed label
+        assert_eq!(plan("ij,kj", "ik", &[x.view().into_dyn(), yt.view().into_dyn()]), "columns");
+        // `ij,ik->jk`: the left operand has unit stride along the output's rows
+        assert_eq!(plan("ji,jk", "ik", &[xt.view().into_dyn(), y.view().into_dyn()]), "rows");
+        let small = Array2::<f64>::zeros((8, 8));
+        assert_eq!(plan("ij,jk", "ik", &[small.view().into_dyn(), small.view().into_dyn()]), "none");
+    }
+
     #[test]
     fn contiguous_batch_labels_fuse() {
         let a = Array4::<f64>::zeros((2, 3, 4, 5));
