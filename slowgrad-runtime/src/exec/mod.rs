@@ -20,8 +20,10 @@
 //!   reads) runs in one strided loop nest whose innermost loop works on contiguous slices where
 //!   the layout allows, so it vectorises.
 //!
-//! Large work uses both cores: the GEMM's own threads for one large product, rayon over the
-//! batch for many small ones, and loop nests split along an output dimension; work under
+//! Large work uses both cores: the GEMM's own threads for one large product (or blocks of its
+//! columns or rows on rayon's threads, for the operand layouts whose products the GEMM's own
+//! threads do not split well), rayon over the batch for many small ones, and loop nests split
+//! along an output dimension; work under
 //! [`PAR_MIN_WORK`] (products) or [`NEST_PAR_MIN_WORK`] (loop nests) never touches a thread.
 //! [`execute_reference`] is the plain loop nest every kernel is tested against.
 
