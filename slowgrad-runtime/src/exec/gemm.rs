@@ -34,7 +34,7 @@ fn pick(d: &Dims, role: u64) -> (Option<usize>, Vec<usize>) {
 
 /// How the products of a step use threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Threads {
+pub(crate) enum Threads {
     /// One thread.
     None,
     /// The products of different outer indices run in parallel (rayon), one thread each.
@@ -152,17 +152,10 @@ impl GemmPlan {
         })
     }
 
-    /// How the products use threads, for tests: `"none"`, `"outer"`, `"gemm"`, `"columns"` or
-    /// `"rows"`.
+    /// How the products use threads (for tests).
     #[cfg(test)]
-    pub fn threads(&self) -> &'static str {
-        match self.threads {
-            Threads::None => "none",
-            Threads::Outer => "outer",
-            Threads::Gemm(_) => "gemm",
-            Threads::Columns(_) => "columns",
-            Threads::Rows(_) => "rows",
-        }
+    pub fn threads(&self) -> Threads {
+        self.threads
     }
 
     /// Whether running the plan writes every output element before reading any: the `gemm`
@@ -315,30 +308,28 @@ impl GemmPlan {
             }
         };
         let product = |r: usize, par: Parallelism| block(r, 0..self.m, 0..self.n, par);
-        // blocks of whole multiples of 16 (the GEMM's kernels' widths), one a thread
-        let width = |len: usize, t: usize| len.div_ceil(t).div_ceil(16) * 16;
         match self.threads {
             // SAFETY (of the tasks' writes): distinct `r` are distinct index tuples of the outer
             // dimensions, all of which index the output (batch, M or N), so the tasks write
             // disjoint sets of output elements; the inputs are only read.
             Threads::Outer => (0..n_outer).into_par_iter().for_each(|r| product(r, Parallelism::None)),
             Threads::Gemm(t) => (0..n_outer).for_each(|r| product(r, Parallelism::Rayon(t))),
-            // SAFETY (of the tasks' writes): distinct columns (rows) of the N (M) dimension
+            // SAFETY (of the tasks' writes): distinct rows (columns) of the M (N) dimension
             // index distinct output elements, so the blocks write disjoint sets of them.
-            Threads::Columns(t) => {
-                let w = width(self.n, t);
+            Threads::Rows(t) | Threads::Columns(t) => {
+                let rows = matches!(self.threads, Threads::Rows(_));
+                let len = if rows { self.m } else { self.n };
+                // blocks of whole multiples of 16 (the GEMM's kernels' widths), one a thread
+                let w = len.div_ceil(t).div_ceil(16) * 16;
                 for r in 0..n_outer {
-                    (0..self.n.div_ceil(w))
-                        .into_par_iter()
-                        .for_each(|i| block(r, 0..self.m, i * w..self.n.min((i + 1) * w), Parallelism::None));
-                }
-            }
-            Threads::Rows(t) => {
-                let w = width(self.m, t);
-                for r in 0..n_outer {
-                    (0..self.m.div_ceil(w))
-                        .into_par_iter()
-                        .for_each(|i| block(r, i * w..self.m.min((i + 1) * w), 0..self.n, Parallelism::None));
+                    (0..len.div_ceil(w)).into_par_iter().for_each(|i| {
+                        let part = i * w..len.min((i + 1) * w);
+                        if rows {
+                            block(r, part, 0..self.n, Parallelism::None)
+                        } else {
+                            block(r, 0..self.m, part, Parallelism::None)
+                        }
+                    });
                 }
             }
             Threads::None => (0..n_outer).for_each(|r| product(r, Parallelism::None)),

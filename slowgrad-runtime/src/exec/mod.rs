@@ -522,6 +522,7 @@ mod tests {
     /// left one down its rows (blocks of rows); small ones use one thread.
     #[test]
     fn large_products_choose_how_to_use_threads() {
+        use self::gemm::Threads;
         if rayon::current_num_threads() < 2 {
             return; // one thread: every product runs on it
         }
@@ -532,13 +533,14 @@ mod tests {
         };
         let yt = y.t().as_standard_layout().into_owned();
         let xt = x.t().as_standard_layout().into_owned();
-        assert_eq!(plan("ij,jk", "ik", &[x.view().into_dyn(), y.view().into_dyn()]), "gemm");
+        let t = rayon::current_num_threads();
+        assert_eq!(plan("ij,jk", "ik", &[x.view().into_dyn(), y.view().into_dyn()]), Threads::Gemm(t));
         // `ik,jk->ij`: the right operand has unit stride along the summed label
-        assert_eq!(plan("ij,kj", "ik", &[x.view().into_dyn(), yt.view().into_dyn()]), "columns");
+        assert_eq!(plan("ij,kj", "ik", &[x.view().into_dyn(), yt.view().into_dyn()]), Threads::Columns(t));
         // `ij,ik->jk`: the left operand has unit stride along the output's rows
-        assert_eq!(plan("ji,jk", "ik", &[xt.view().into_dyn(), y.view().into_dyn()]), "rows");
+        assert_eq!(plan("ji,jk", "ik", &[xt.view().into_dyn(), y.view().into_dyn()]), Threads::Rows(t));
         let small = Array2::<f64>::zeros((8, 8));
-        assert_eq!(plan("ij,jk", "ik", &[small.view().into_dyn(), small.view().into_dyn()]), "none");
+        assert_eq!(plan("ij,jk", "ik", &[small.view().into_dyn(), small.view().into_dyn()]), Threads::None);
     }
 
     #[test]

@@ -197,20 +197,6 @@ impl Nest<'_> {
             }
             // one pass over the copy in order: the first level innermost
             let (n0, s0) = (self.sizes[b], old[b]);
-            if let [_, l1] = *levels {
-                // a matrix (the common case): two plain loops
-                let (n1, s1) = (self.sizes[l1], old[l1]);
-                for r in 0..n1 {
-                    for c in 0..n0 {
-                        // SAFETY: as below, for the two levels that move the input.
-                        unsafe {
-                            buf.get_unchecked_mut(r * n0 + c).write(*ins[k].offset(r as isize * s1 + c as isize * s0))
-                        };
-                    }
-                }
-                ins[k] = buf.as_ptr().cast();
-                continue;
-            }
             let mut idx = [0usize; MAX_LOOPS];
             let (mut from, mut to) = (0isize, 0usize);
             loop {
