@@ -18,6 +18,8 @@ pub const MAX_OPERANDS: usize = 8;
 /// The analysed invocation.
 #[derive(Clone)]
 pub struct Analysis {
+    /// The path of the crate whose `__private` module the expansion refers to.
+    pub krate: proc_macro2::TokenStream,
     /// The pattern literal, for spans.
     pub pattern: LitStr,
     /// The operand expressions.
@@ -84,7 +86,7 @@ fn error(lit: &LitStr, e: EinsumError) -> syn::Error {
 /// **Errors** (pointing at the pattern) if the pattern is malformed or the operand count differs
 /// from the number of input terms.
 pub fn analyse(inv: Invocation) -> syn::Result<Analysis> {
-    let Invocation { pattern, operands } = inv;
+    let Invocation { krate, pattern, operands } = inv;
     let equation = Equation::parse(&pattern.value()).map_err(|e| error(&pattern, e))?;
     if equation.inputs.len() != operands.len() {
         let e = EinsumError::OperandCount { terms: equation.inputs.len(), operands: operands.len() };
@@ -107,7 +109,7 @@ pub fn analyse(inv: Invocation) -> syn::Result<Analysis> {
         let ext = ExtEinsum::resolve(&equation, &labels).map_err(|e| error(&pattern, e))?;
         Compiled::Static(Box::new(StaticPlan::new(ext)))
     };
-    Ok(Analysis { pattern, operands, equation, labels, compiled })
+    Ok(Analysis { krate, pattern, operands, equation, labels, compiled })
 }
 
 impl StaticPlan {
@@ -189,7 +191,7 @@ mod tests {
     fn plan(p: &str, n: usize) -> StaticPlan {
         let lit = LitStr::new(p, proc_macro2::Span::call_site());
         let ops = (0..n).map(|_| syn::parse_quote!(&x)).collect();
-        match analyse(Invocation { pattern: lit, operands: ops }).unwrap().compiled {
+        match analyse(Invocation { krate: quote!(::slowgrad), pattern: lit, operands: ops }).unwrap().compiled {
             Compiled::Static(s) => *s,
             Compiled::Ellipsis => panic!("static pattern expected"),
         }

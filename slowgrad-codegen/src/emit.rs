@@ -3,16 +3,18 @@
 //! An invocation expands to one block expression holding
 //!
 //! - one zero-sized type per kernel (`__SlowgradK{i}`) implementing `__private::Spec`: the
-//!   kernel's equation and loop order as constant data, and the types of its gradient kernels;
+//!   kernel's constant data (equation, loop order, class), the types of its gradient kernels, and
+//!   its `forward`, whose loop nest is written out by [`crate::nest`];
 //! - one zero-sized type `__SlowgradPlan` implementing `__private::PlanSpec`: the result's
 //!   dimension type, the steps' kernels (a cons list) and the data of the up-front shape check;
 //! - a `match` binding the operands, a compile-time rank check per operand (spanned at the
 //!   operand, so a mismatch points there), and the call of `__private::run`.
 //!
-//! The loops themselves are generic helpers of `__private`, instantiated per element type and
-//! loop depth, so each pattern adds only constant data and a few small trait impls.
+//! Every path goes through `__private` of the crate the invocation names (`$crate` of the
+//! `einsum!` wrapper: `slowgrad_runtime`, which the facade re-exports).
 
 use crate::analyse::{Analysis, Compiled, KernelPlan, StaticPlan};
+use crate::nest;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use slowgrad_core::ExtEinsum;
@@ -36,65 +38,75 @@ fn ids(t: &[usize]) -> TokenStream {
     quote!(&[#(#t),*])
 }
 
-fn labels(e: &ExtEinsum) -> TokenStream {
+fn labels(e: &ExtEinsum, p: &TokenStream) -> TokenStream {
     let inputs = e.inputs.iter().map(|t| ids(t));
     let output = ids(&e.output);
     let names = &e.names;
     quote! {
-        ::slowgrad::__private::Labels { inputs: &[#(#inputs),*], output: #output, names: &[#(#names),*] }
+        #p::Labels { inputs: &[#(#inputs),*], output: #output, names: &[#(#names),*] }
     }
 }
 
-/// The kernel type of `kernels[i]`.
-pub fn emit_kernel(i: usize, k: &KernelPlan) -> TokenStream {
+/// The kernel type of `kernels[i]`; `p` is the path of `__private`.
+pub fn emit_kernel(i: usize, k: &KernelPlan, p: &TokenStream) -> TokenStream {
     let ident = kernel_ident(i);
     let name = k.spec.to_string();
-    let labels = labels(&k.local);
+    let labels = labels(&k.local, p);
     let order = ids(&k.order);
+    let kind = format_ident!("{}", format!("{:?}", slowgrad_core::classify(&k.local)));
     let g0 = kernel_ident(k.grads[0]);
     let g1 = kernel_ident(*k.grads.get(1).unwrap_or(&k.grads[0]));
+    let body = nest::forward(k, p);
     quote! {
         struct #ident;
-        impl ::slowgrad::__private::Spec for #ident {
-            const DATA: &'static ::slowgrad::__private::KernelData = &::slowgrad::__private::KernelData {
+        impl #p::Spec for #ident {
+            const DATA: &'static #p::KernelData = &#p::KernelData {
                 name: #name,
                 labels: #labels,
                 order: #order,
+                kind: #p::KernelKind::#kind,
             };
             type G0 = #g0;
             type G1 = #g1;
+            #[allow(unused, clippy::all)]
+            fn forward<T: #p::Float>(
+                inputs: &[#p::ArrayViewD<'_, T>],
+                out_shape: ::core::option::Option<&[usize]>,
+            ) -> ::core::result::Result<#p::ArrayD<T>, #p::Error> {
+                #body
+            }
         }
     }
 }
 
-fn dim(rank: Option<usize>) -> TokenStream {
+fn dim(rank: Option<usize>, p: &TokenStream) -> TokenStream {
     match rank {
         Some(r) if r <= 6 => {
             let ix = format_ident!("Ix{}", r);
-            quote!(::slowgrad::__private::#ix)
+            quote!(#p::#ix)
         }
-        _ => quote!(::slowgrad::__private::IxD),
+        _ => quote!(#p::IxD),
     }
 }
 
 /// The plan type and the kernels of a static pattern.
-pub fn emit_static(a: &Analysis, p: &StaticPlan) -> TokenStream {
-    let kernels = p.kernels.iter().enumerate().map(|(i, k)| emit_kernel(i, k));
-    let out = dim(Some(p.ext.output.len()));
-    let steps = p.step_kernels.iter().rev().fold(quote!(()), |rest, &k| {
+pub fn emit_static(a: &Analysis, plan: &StaticPlan, p: &TokenStream) -> TokenStream {
+    let kernels = plan.kernels.iter().enumerate().map(|(i, k)| emit_kernel(i, k, p));
+    let out = dim(Some(plan.ext.output.len()), p);
+    let steps = plan.step_kernels.iter().rev().fold(quote!(()), |rest, &k| {
         let k = kernel_ident(k);
         quote!((#k, #rest))
     });
     let terms = a.equation.inputs.iter().map(|t| &t.text);
-    let labels = labels(&p.ext);
-    let slots = p.plan.steps.iter().map(|s| ids(&s.operands));
+    let labels = labels(&plan.ext, p);
+    let slots = plan.plan.steps.iter().map(|s| ids(&s.operands));
     quote! {
         #(#kernels)*
         struct __SlowgradPlan;
-        impl ::slowgrad::__private::PlanSpec for __SlowgradPlan {
+        impl #p::PlanSpec for __SlowgradPlan {
             type Out = #out;
             type Steps = #steps;
-            const COMPILED: &'static ::slowgrad::__private::Compiled = &::slowgrad::__private::Compiled::Static {
+            const COMPILED: &'static #p::Compiled = &#p::Compiled::Static {
                 terms: &[#(#terms),*],
                 labels: #labels,
                 steps: &[#(#slots),*],
@@ -103,24 +115,26 @@ pub fn emit_static(a: &Analysis, p: &StaticPlan) -> TokenStream {
     }
 }
 
-fn emit_ellipsis(a: &Analysis) -> TokenStream {
+fn emit_ellipsis(a: &Analysis, p: &TokenStream) -> TokenStream {
     let pattern = a.pattern.value();
     quote! {
         struct __SlowgradPlan;
-        impl ::slowgrad::__private::PlanSpec for __SlowgradPlan {
-            type Out = ::slowgrad::__private::IxD;
+        impl #p::PlanSpec for __SlowgradPlan {
+            type Out = #p::IxD;
             type Steps = ();
-            const COMPILED: &'static ::slowgrad::__private::Compiled =
-                &::slowgrad::__private::Compiled::Ellipsis { pattern: #pattern };
+            const COMPILED: &'static #p::Compiled =
+                &#p::Compiled::Ellipsis { pattern: #pattern };
         }
     }
 }
 
 /// The whole expansion: a block expression.
 pub fn emit(a: &Analysis, mode: Mode) -> TokenStream {
+    let krate = &a.krate;
+    let p = &quote!(#krate::__private);
     let items = match &a.compiled {
-        Compiled::Static(p) => emit_static(a, p),
-        Compiled::Ellipsis => emit_ellipsis(a),
+        Compiled::Static(plan) => emit_static(a, plan, p),
+        Compiled::Ellipsis => emit_ellipsis(a, p),
     };
     let names: Vec<syn::Ident> = (0..a.operands.len()).map(|i| format_ident!("__slowgrad_o{}", i)).collect();
     let exprs = &a.operands;
@@ -130,16 +144,18 @@ pub fn emit(a: &Analysis, mode: Mode) -> TokenStream {
         let span = e.span();
         let mut l = proc_macro2::Literal::usize_unsuffixed(l);
         l.set_span(span);
-        let n = syn::Ident::new(&n.to_string(), span);
+        // the binding's name resolves where the expansion's bindings do (the invocation), but is
+        // located at the operand
+        let n = syn::Ident::new(&n.to_string(), proc_macro2::Span::call_site().located_at(span));
         if t.has_ellipsis() {
-            quote_spanned!(span=> ::slowgrad::__private::rank_at_least::<#l, _>(&#n);)
+            quote_spanned!(span=> #p::rank_at_least::<#l, _>(&#n);)
         } else {
-            quote_spanned!(span=> ::slowgrad::__private::rank_is::<#l, _>(&#n);)
+            quote_spanned!(span=> #p::rank_is::<#l, _>(&#n);)
         }
     });
-    let call = quote!(::slowgrad::__private::run::<__SlowgradPlan, _>((#(#names,)*)));
+    let call = quote!(#p::run::<__SlowgradPlan, _>((#(#names,)*)));
     let call = match mode {
-        Mode::Panic => quote!(::slowgrad::__private::unwrap(#call)),
+        Mode::Panic => quote!(#p::unwrap(#call)),
         Mode::Try => call,
     };
     quote! {

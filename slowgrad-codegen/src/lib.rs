@@ -10,6 +10,7 @@
 
 pub mod analyse;
 pub mod emit;
+pub mod nest;
 pub mod parse;
 
 pub use analyse::{analyse, Analysis, Compiled, KernelPlan, StaticPlan};
@@ -39,7 +40,10 @@ pub fn expand(input: TokenStream, mode: Mode) -> TokenStream {
 pub fn describe(pattern: &str, operands: usize) -> Result<String, String> {
     let lit = syn::LitStr::new(pattern, proc_macro2::Span::call_site());
     let operands = (0..operands).map(|i| syn::parse_str(&format!("&x{i}")).expect("an expression")).collect();
-    match analyse(Invocation { pattern: lit, operands }).map_err(|e| e.to_string())?.compiled {
+    match analyse(Invocation { krate: quote::quote!(::slowgrad), pattern: lit, operands })
+        .map_err(|e| e.to_string())?
+        .compiled
+    {
         Compiled::Static(p) => Ok(p.to_string()),
         Compiled::Ellipsis => Ok(format!("{pattern}\n  (has `...`: runs through the runtime interpreter)\n")),
     }

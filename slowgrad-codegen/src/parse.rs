@@ -3,7 +3,9 @@
 //! # Grammar
 //!
 //! ```text
-//! invocation := pattern ( "," operand )* ","?
+//! invocation := ( "[" path "]" )? pattern ( "," operand )* ","?
+//! path       := the crate whose `__private` the expansion uses (`$crate` of the `einsum!`
+//!               wrapper in `slowgrad_runtime`; `::slowgrad` when absent)
 //! pattern    := string literal                 -- parsed by slowgrad_core::Equation
 //! operand    := expression                     -- &Var<T, D>, &Array<T, D> or &ArrayView<T, D>
 //! ```
@@ -14,6 +16,8 @@ use syn::{Expr, Lit, LitStr, Token};
 /// A parsed invocation: the pattern literal and the operand expressions, spans kept for errors.
 #[derive(Clone)]
 pub struct Invocation {
+    /// The path of the crate whose `__private` module the expansion refers to.
+    pub krate: proc_macro2::TokenStream,
     /// The pattern.
     pub pattern: LitStr,
     /// The operands, in order.
@@ -33,6 +37,13 @@ const USAGE: &str = "einsum! takes a pattern string literal and the operands, e.
 
 impl Parse for Invocation {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let krate = if input.peek(syn::token::Bracket) {
+            let content;
+            syn::bracketed!(content in input);
+            content.parse()?
+        } else {
+            quote::quote!(::slowgrad)
+        };
         if input.is_empty() {
             return Err(input.error(USAGE));
         }
@@ -46,7 +57,7 @@ impl Parse for Invocation {
             }
             operands.push(input.parse::<Expr>()?);
         }
-        Ok(Invocation { pattern, operands })
+        Ok(Invocation { krate, pattern, operands })
     }
 }
 
@@ -74,6 +85,9 @@ mod tests {
         assert_eq!(inv.operands.len(), 2);
         let inv: Invocation = syn::parse2(quote!("i->")).unwrap();
         assert!(inv.operands.is_empty());
+        assert_eq!(inv.krate.to_string(), ":: slowgrad");
+        let inv: Invocation = syn::parse2(quote!([crate] "i->", &x)).unwrap();
+        assert_eq!((inv.krate.to_string().as_str(), inv.operands.len()), ("crate", 1));
     }
 
     #[test]

@@ -23,6 +23,9 @@
 //! ```
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "macro_support/mod.rs"]
+pub mod __private;
 mod einsum;
 pub mod exec;
 mod float;
@@ -48,3 +51,76 @@ pub use slowgrad_core::{EinsumError, Equation, ExtEinsum, Plan};
 pub use var::{
     enable_grad, gradients, is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var,
 };
+
+/// Einstein summation whose pattern is read at compile time, with a loop nest written for the
+/// forward pass and for every gradient.
+///
+/// `einsum!(pattern, operand, ...)`: the pattern is a string literal in the language of the
+/// runtime [`einsum()`] (numpy/torch einsum plus named labels), and the operands are either all
+/// `&Var<T, D>` — the result is a `Var` whose backward is recorded on the tape, differentiable to
+/// any order — or all ndarray arrays (`&Array`, `&ArrayView`), giving an `Array` (forward only).
+/// `T` is `f32` or `f64`. The result has a static dimension (`Ix0`..`Ix6`) when the pattern has no
+/// `...`, `IxDyn` otherwise.
+///
+/// A malformed pattern, an operand count that differs from the number of terms, or an operand
+/// whose static rank differs from its term is a compile error. Shapes (and ranks of `IxDyn`
+/// operands) are checked at run time with the runtime's [`EinsumError`] messages.
+///
+/// **What runs.** A pattern without `...` is planned at compile time (the plan [`explain`]
+/// prints) into steps of one or two operands. For each step and each gradient of a step (and
+/// theirs, to any order) the macro writes a kernel: a size check, then `for` loops in the
+/// kernel's loop order, each advancing only the operands its label indexes (a diagonal as the
+/// sum of its axes' strides, a broadcast or size-1 sum-back as stride 0), with the innermost
+/// loops calling the runtime's microkernels (a dot product, an axpy, or register-blocked rows
+/// for matrix-product classes), compiled for AVX2+FMA and for the baseline and chosen at run
+/// time. Work of 12³ multiply-adds or more goes instead to the executor as the class chosen at
+/// compile time (the GEMM for matrix products). A pattern with `...` has ranks known only at
+/// run time, so it runs through the runtime interpreter with the same semantics.
+///
+/// **Panics** with the [`EinsumError`]'s message if the shapes do not fit; [`try_einsum!`]
+/// returns the `Result` instead.
+///
+/// ```
+/// use ndarray::{array, Array2};
+/// use slowgrad::{einsum, Var};
+///
+/// // Var operands: the result records its backward
+/// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+/// let w = Var::new(array![[0.5, -1.0], [2.0, 0.0]]);
+/// let z = einsum!("ij,jk->ik", &x, &w);
+/// z.backward_with(Array2::ones((2, 2)));
+/// assert_eq!(x.grad().unwrap(), array![[-0.5, 2.0], [-0.5, 2.0]]);
+///
+/// // ndarray operands: forward only, the result is an Array2
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[0.5, -1.0], [2.0, 0.0]];
+/// let c: Array2<f64> = einsum!("ij,jk->ik", &a, &b.view());
+/// assert_eq!(c, a.dot(&b));
+/// assert!(z.value() == c);
+/// ```
+#[macro_export]
+macro_rules! einsum {
+    ($($args:tt)*) => {
+        $crate::__private::expand_einsum!([$crate] $($args)*)
+    };
+}
+
+/// [`einsum!`] returning `Result<_, EinsumError>` instead of panicking when the operands' shapes
+/// do not fit the pattern.
+///
+/// **Errors** with the error the runtime [`einsum()`] would return.
+///
+/// ```
+/// use ndarray::Array2;
+/// use slowgrad::try_einsum;
+/// let a = Array2::<f64>::zeros((2, 3));
+/// let b = Array2::<f64>::zeros((4, 5));
+/// let err = try_einsum!("ij,jk->ik", &a, &b).unwrap_err();
+/// assert!(err.to_string().starts_with("label `j` has size 3 in operand 0 but 4 in operand 1"));
+/// ```
+#[macro_export]
+macro_rules! try_einsum {
+    ($($args:tt)*) => {
+        $crate::__private::expand_try_einsum!([$crate] $($args)*)
+    };
+}

@@ -31,7 +31,6 @@ mod cache;
 mod gemm;
 mod nest;
 mod reference;
-pub mod small;
 
 pub use reference::execute_reference;
 
@@ -88,6 +87,17 @@ pub fn execute<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ArrayD<T>, EinsumError> {
+    execute_as(spec, None, inputs, out_shape)
+}
+
+/// [`execute`], with the kernel class given (a generated kernel's, chosen at compile time)
+/// instead of classified when the step is prepared.
+pub(crate) fn execute_as<T: Float>(
+    spec: &ExtEinsum,
+    kind: Option<KernelKind>,
+    inputs: &[ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<ArrayD<T>, EinsumError> {
     if inputs.len() >= 64 {
         return execute_reference(spec, inputs, out_shape);
     }
@@ -105,7 +115,8 @@ pub fn execute<T: Float>(
                 let reached =
                     (0..dims.len()).filter(|&d| dims.mask[d] & OUT != 0).map(|d| dims.size[d]).product::<usize>();
                 let covers = reached == shape.iter().product::<usize>();
-                let prepared = Prepared::new::<T>(classify(spec), dims, inputs.len());
+                let kind = kind.unwrap_or_else(|| classify(spec));
+                let prepared = Prepared::new::<T>(kind, dims, inputs.len());
                 let overwrite = covers && prepared.overwrites();
                 (prepared, overwrite)
             };

@@ -1,0 +1,405 @@
+//! Stage 3a: the loop nest of one kernel, written out.
+//!
+//! For a kernel (an extended einsum of one or two inputs with a loop order), [`forward`] writes
+//! the body of its `Spec::forward`: the size check, the hand-over of large work to the executor,
+//! the output, one stride expression per (operand, loop) pair whose label the operand carries,
+//! and a nest of `for` loops in the kernel's loop order in which each loop advances only the
+//! operands its label indexes. The innermost one or two loops call a microkernel of the
+//! runtime's `__private::micro`, chosen here from the labels' roles ([`Inner`]).
+
+use crate::analyse::KernelPlan;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+/// How the innermost loops of a kernel run, decided from its equation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inner {
+    /// No labels: one product.
+    Scalar,
+    /// The innermost label is summed: a reduction (`micro::dot`).
+    Dot,
+    /// The output moves along the innermost label (`micro::axpy`).
+    Axpy,
+    /// One of the two innermost labels runs along the output and the other is summed
+    /// (`micro::rows`): `row` is the loop level along the output's row, `sum` the summed one, and
+    /// `rows` the level outside them whose rows are computed in pairs, if the output moves
+    /// along it.
+    Rows {
+        /// Level along the output's row.
+        row: usize,
+        /// Summed level.
+        sum: usize,
+        /// Level of the rows, if any.
+        rows: Option<usize>,
+    },
+}
+
+/// The shape of a kernel's nest: which participant (0 the output, `k + 1` input `k`) each loop
+/// level moves, and how the innermost loops run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NestShape {
+    /// `moves[p][level]`: participant `p` carries the level's label.
+    pub moves: Vec<Vec<bool>>,
+    /// The innermost loops.
+    pub inner: Inner,
+    /// Loop levels written as plain `for` loops (outermost first).
+    pub outer: usize,
+}
+
+impl NestShape {
+    /// The nest of `k`.
+    pub fn new(k: &KernelPlan) -> NestShape {
+        let e = &k.local;
+        let terms: Vec<&Vec<usize>> = std::iter::once(&e.output).chain(&e.inputs).collect();
+        let moves: Vec<Vec<bool>> = terms.iter().map(|t| k.order.iter().map(|l| t.contains(l)).collect()).collect();
+        let d = k.order.len();
+        let out = &moves[0];
+        let (inner, outer) = match d {
+            0 => (Inner::Scalar, 0),
+            1 => (if out[0] { Inner::Axpy } else { Inner::Dot }, 0),
+            _ => {
+                let (a, b) = (d - 1, d - 2);
+                let block = match (out[a], out[b]) {
+                    (true, false) => Some((a, b)),
+                    (false, true) => Some((b, a)),
+                    _ => None,
+                };
+                match block {
+                    Some((row, sum)) => {
+                        let rows = (d >= 3 && out[d - 3]).then(|| d - 3);
+                        let outer = rows.unwrap_or(d - 2);
+                        (Inner::Rows { row, sum, rows }, outer)
+                    }
+                    None => (if out[a] { Inner::Axpy } else { Inner::Dot }, d - 1),
+                }
+            }
+        };
+        NestShape { moves, inner, outer }
+    }
+}
+
+fn lit(i: usize) -> Literal {
+    Literal::usize_unsuffixed(i)
+}
+
+/// The stride of participant `term` (whose shape and strides are bound to `d` and `t`) along the
+/// label `label`: the sum over the axes that carry it (a diagonal), each through the runtime's
+/// one stride builder (0 for an axis of size 1 broadcast against the label's size).
+fn stride_expr(p: &TokenStream, term: &[usize], label: usize) -> TokenStream {
+    let axes: Vec<TokenStream> = term
+        .iter()
+        .enumerate()
+        .filter(|(_, &m)| m == label)
+        .map(|(x, _)| {
+            let x = lit(x);
+            let l = lit(label);
+            quote!(#p::stride(d[#x], t[#x], sz[#l]))
+        })
+        .collect();
+    if axes.is_empty() {
+        quote!(0)
+    } else {
+        quote!(#(#axes)+*)
+    }
+}
+
+/// The body of the generated `Spec::forward` of kernel `k`; `p` is the path of `__private`.
+pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
+    let e = &k.local;
+    let n_in = e.inputs.len();
+    let n_labels = lit(e.names.len());
+    let rank = lit(e.output.len());
+    let check = quote! {
+        let sz = #p::sizes::<T, #n_labels>(Self::DATA, inputs, out_shape)?;
+    };
+    if n_in == 0 || n_in > 2 {
+        // never produced by the planner (steps take one or two operands): the executor runs it
+        return quote! {
+            #check
+            #p::large::<T>(Self::DATA, inputs, out_shape)
+        };
+    }
+    let shape = NestShape::new(k);
+    let d = k.order.len();
+    let depth = lit(d);
+    let n_in_lit = lit(n_in);
+    let sizes = k.order.iter().map(|&l| {
+        let l = lit(l);
+        quote!(sz[#l])
+    });
+    let out_strides = k.order.iter().map(|&l| stride_expr(p, &e.output, l));
+    let in_strides = e.inputs.iter().enumerate().map(|(i, term)| {
+        let i = lit(i);
+        let s = k.order.iter().map(|&l| stride_expr(p, term, l));
+        quote! {{
+            let (d, t) = (inputs[#i].shape(), inputs[#i].strides());
+            [#(#s),*]
+        }}
+    });
+    let ptrs = (0..n_in).map(|i| {
+        let i = lit(i);
+        quote!(inputs[#i].as_ptr())
+    });
+    let nest = nest_fn(&shape, d, n_in, p);
+    // a blocked kernel copies operands read along its row with a stride other than 0 or 1 first
+    let pack = match shape.inner {
+        Inner::Rows { row, .. } => {
+            let movers: Vec<TokenStream> = (0..n_in)
+                .filter(|&i| shape.moves[i + 1][row])
+                .map(|i| {
+                    let (i, row) = (lit(i), lit(row));
+                    quote!(!matches!(si[#i][#row], 0 | 1))
+                })
+                .collect();
+            let row = lit(row);
+            (!movers.is_empty()).then(|| {
+                quote! {
+                    if #(#movers)||* {
+                        // SAFETY: as for `run` below; the copies hold the same elements.
+                        unsafe { #p::micro::run_packed::<T, #depth, #n_in_lit>(&n, &so, si, po, ptr, #row, run::<T>) };
+                        return Ok(out);
+                    }
+                }
+            })
+        }
+        _ => None,
+    };
+    quote! {
+        #check
+        if #p::is_large(&sz) {
+            return #p::large::<T>(Self::DATA, inputs, out_shape);
+        }
+        let mut out = #p::output::<T, #n_labels, #rank>(Self::DATA, &sz, out_shape)?;
+        if sz.contains(&0) {
+            return Ok(out);
+        }
+        #nest
+        let n: [usize; #depth] = [#(#sizes),*];
+        let so: [isize; #depth] = {
+            let (d, t) = (out.shape(), out.strides());
+            [#(#out_strides),*]
+        };
+        let si: [[isize; #depth]; #n_in_lit] = [#(#in_strides),*];
+        let ptr: [*const T; #n_in_lit] = [#(#ptrs),*];
+        let po = out.as_mut_ptr();
+        #pack
+        // SAFETY: every label size was checked against every operand's shape (`sizes`), and a
+        // stride is nonzero only along an axis whose length is its label's size, so every offset
+        // Σ index·stride with index below the sizes addresses an element of its operand or of the
+        // output, just allocated in standard layout, which aliases no input.
+        unsafe { run::<T>(&n, &so, &si, po, ptr) };
+        Ok(out)
+    }
+}
+
+/// The items `nest` (the loops, generic over `FMA`), `nest_fma` (compiled for AVX2+FMA) and
+/// `run` (which picks one at run time).
+fn nest_fn(shape: &NestShape, d: usize, n_in: usize, p: &TokenStream) -> TokenStream {
+    let depth = lit(d);
+    let n = lit(n_in);
+    let names: Vec<syn::Ident> = ["a", "b"].iter().take(n_in).map(|s| format_ident!("{}", s)).collect();
+    let body = loops(shape, 0, &names, p);
+    let unpack = quote!(let [#(#names),*] = ptr; let o = po;);
+    quote! {
+        #[inline(always)]
+        unsafe fn nest<T: #p::Float, const FMA: bool>(
+            n: &[usize; #depth],
+            so: &[isize; #depth],
+            si: &[[isize; #depth]; #n],
+            po: *mut T,
+            ptr: [*const T; #n],
+        ) {
+            #unpack
+            // SAFETY: the caller guarantees every offset formed from `n`, `so` and `si`.
+            unsafe { #body }
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn nest_fma<T: #p::Float>(
+            n: &[usize; #depth],
+            so: &[isize; #depth],
+            si: &[[isize; #depth]; #n],
+            po: *mut T,
+            ptr: [*const T; #n],
+        ) {
+            // SAFETY: as the caller guarantees; this copy runs only where the processor has
+            // AVX2 and FMA.
+            unsafe { nest::<T, true>(n, so, si, po, ptr) }
+        }
+        #[inline(never)]
+        unsafe fn run<T: #p::Float>(
+            n: &[usize; #depth],
+            so: &[isize; #depth],
+            si: &[[isize; #depth]; #n],
+            po: *mut T,
+            ptr: [*const T; #n],
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if #p::kernels_use_fma() {
+                // SAFETY: the processor has AVX2 and FMA; the rest as the caller guarantees.
+                return unsafe { nest_fma::<T>(n, so, si, po, ptr) };
+            }
+            // SAFETY: as the caller guarantees.
+            unsafe { nest::<T, false>(n, so, si, po, ptr) }
+        }
+    }
+}
+
+/// The loops from `level` inward.
+fn loops(shape: &NestShape, level: usize, names: &[syn::Ident], p: &TokenStream) -> TokenStream {
+    let n_in = names.len();
+    let nl = lit(n_in);
+    // the stride of input k at level l as the microkernels take it: 0 (written as such) where
+    // the equation says the input does not move
+    let s_in = |l: usize| -> Vec<TokenStream> {
+        (0..n_in)
+            .map(|k| {
+                if shape.moves[k + 1][l] {
+                    let (k, l) = (lit(k), lit(l));
+                    quote!(si[#k][#l])
+                } else {
+                    quote!(0)
+                }
+            })
+            .collect()
+    };
+    let s_out = |l: usize| -> TokenStream {
+        if shape.moves[0][l] {
+            let l = lit(l);
+            quote!(so[#l])
+        } else {
+            quote!(0)
+        }
+    };
+    if level < shape.outer {
+        let i = format_ident!("i{}", level);
+        let l = lit(level);
+        let mut advance = Vec::new();
+        if shape.moves[0][level] {
+            advance.push(quote!(let o = o.offset(#i as isize * so[#l]);));
+        }
+        for (k, name) in names.iter().enumerate() {
+            if shape.moves[k + 1][level] {
+                let kk = lit(k);
+                advance.push(quote!(let #name = #name.offset(#i as isize * si[#kk][#l]);));
+            }
+        }
+        let inner = loops(shape, level + 1, names, p);
+        return quote! {
+            for #i in 0..n[#l] {
+                #(#advance)*
+                #inner
+            }
+        };
+    }
+    match shape.inner {
+        Inner::Scalar => quote!(#p::micro::scalar::<T, #nl>(o, [#(#names),*]);),
+        Inner::Dot | Inner::Axpy => {
+            let l = level;
+            let s = s_in(l);
+            let ll = lit(l);
+            if shape.inner == Inner::Dot {
+                quote!(#p::micro::dot::<T, #nl, FMA>(o, [#(#names),*], [#(#s),*], n[#ll]);)
+            } else {
+                let so = s_out(l);
+                quote!(#p::micro::axpy::<T, #nl, FMA>(o, #so, [#(#names),*], [#(#s),*], n[#ll]);)
+            }
+        }
+        Inner::Rows { row, sum, rows } => {
+            let hoist = (0..n_in).filter(|&k| !shape.moves[k + 1][row]).fold(0u32, |m, k| m | 1 << k);
+            let hoist = Literal::u32_unsuffixed(hoist);
+            let (s, m) = (s_in(row), s_in(sum));
+            let (so_row, n_row, n_sum) = (s_out(row), lit(row), lit(sum));
+            let (ro, ri, n_rows) = match rows {
+                Some(r) => (s_out(r), s_in(r), {
+                    let r = lit(r);
+                    quote!(n[#r])
+                }),
+                None => (quote!(0), vec![quote!(0); n_in], quote!(1)),
+            };
+            quote! {
+                #p::micro::rows::<T, #nl, FMA, #hoist>(
+                    o,
+                    [#(#names),*],
+                    #p::micro::Rows {
+                        ro: #ro,
+                        so: #so_row,
+                        ri: [#(#ri),*],
+                        s: [#(#s),*],
+                        m: [#(#m),*],
+                        n_sum: n[#n_sum],
+                        n: n[#n_row],
+                    },
+                    #n_rows,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyse, Compiled, Invocation};
+
+    /// The nest shape of every kernel of `pattern`, by equation.
+    fn shapes(pattern: &str, n: usize) -> Vec<(String, NestShape)> {
+        let operands = (0..n).map(|i| syn::parse_str(&format!("&x{i}")).expect("an expression")).collect();
+        let lit = syn::LitStr::new(pattern, proc_macro2::Span::call_site());
+        let inv = Invocation { krate: quote!(crate), pattern: lit, operands };
+        match analyse(inv).expect("valid").compiled {
+            Compiled::Static(p) => p.kernels.iter().map(|k| (k.spec.to_string(), NestShape::new(k))).collect(),
+            Compiled::Ellipsis => panic!("static pattern expected"),
+        }
+    }
+
+    /// A matrix product and its gradients run as register-blocked rows, in pairs of rows along
+    /// the outer free label; the operand a label does not index is hoisted.
+    #[test]
+    fn matmul_family_runs_blocked_rows() {
+        let s = shapes("ij,jk->ik", 2);
+        // ij,jk->ik: loops i, j, k; the row is k (level 2), the sum j (level 1), rows i
+        let (eq, fwd) = &s[0];
+        assert_eq!(eq, "ij,jk->ik");
+        assert_eq!(fwd.inner, Inner::Rows { row: 2, sum: 1, rows: Some(0) });
+        assert_eq!(fwd.outer, 0);
+        assert_eq!(fwd.moves, vec![vec![true, false, true], vec![true, true, false], vec![false, true, true]]);
+        // ik,jk->ij: loops i, j, k; the output runs along j, k is summed
+        let (eq, g) = &s[1];
+        assert_eq!(eq, "ik,jk->ij");
+        assert_eq!(g.inner, Inner::Rows { row: 1, sum: 2, rows: Some(0) });
+        for (eq, k) in &s {
+            assert!(matches!(k.inner, Inner::Rows { .. }), "{eq}: {k:?}");
+        }
+    }
+
+    /// A sum over the innermost label is a dot product; a broadcast or elementwise kernel is an
+    /// axpy along the output; a diagonal read walks one loop over both axes.
+    #[test]
+    fn reductions_broadcasts_and_diagonals() {
+        let s = shapes("ij->i", 1);
+        assert_eq!((s[0].1.inner, s[0].1.outer), (Inner::Dot, 1));
+        // its gradient i->ij broadcasts along j: an axpy whose input does not move
+        assert_eq!(s[1].0, "i->ij");
+        assert_eq!(s[1].1.inner, Inner::Axpy);
+        assert_eq!(s[1].1.moves[1], vec![true, false]);
+        let s = shapes("ij,ij->ij", 2);
+        assert_eq!(s[0].1.inner, Inner::Axpy);
+        let s = shapes("ii->i", 1);
+        assert_eq!((s[0].1.inner, s[0].1.moves.clone()), (Inner::Axpy, vec![vec![true], vec![true]]));
+        let s = shapes("i->", 1);
+        assert_eq!(s[0].1.inner, Inner::Dot);
+        assert_eq!(s[1].1.inner, Inner::Axpy);
+        let s = shapes(",->", 2);
+        assert_eq!(s[0].1.inner, Inner::Scalar);
+    }
+
+    /// The stride of a diagonal is the sum of its axes' strides, each through the builder.
+    #[test]
+    fn diagonal_stride_is_a_sum() {
+        let p = quote!(P);
+        let e = stride_expr(&p, &[0, 1, 0], 0).to_string();
+        assert_eq!(e, "P :: stride (d [0] , t [0] , sz [0]) + P :: stride (d [2] , t [2] , sz [0])");
+        assert_eq!(stride_expr(&p, &[1], 0).to_string(), "0");
+    }
+}

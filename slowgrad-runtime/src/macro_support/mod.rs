@@ -1,0 +1,287 @@
+//! Support code for the expansion of `einsum!` and `try_einsum!`. Not a public API: generated
+//! code refers to these items as `$crate::__private::…`, and they may change in any release.
+//!
+//! For a pattern without `...`, the macro plans the contraction at compile time and writes, for
+//! every step and every gradient of a step (to any order: the family is finite), a zero-sized
+//! type implementing [`Spec`] whose [`Spec::forward`] is generated code:
+//!
+//! 1. the label sizes are read and checked once ([`sizes`], errors as the runtime `einsum()`'s);
+//! 2. work of [`FAST_MIN_WORK`] multiply-adds or more goes to the executor with the kernel class
+//!    fixed at compile time ([`large`]: the GEMM for matrix-product classes);
+//! 3. otherwise the output is allocated ([`output`]) and each operand's stride per loop is
+//!    computed by expressions written for the kernel: the sum of the strides of the axes that
+//!    carry the label (a diagonal), 0 where an axis of size 1 is broadcast ([`stride`]);
+//!    operands that a label does not index get no stride for its loop at all;
+//! 4. the loop nest runs: one `for` per label in the kernel's loop order, each advancing only
+//!    the operands that its label indexes, with the innermost one or two loops handed to a
+//!    microkernel chosen at compile time ([`micro`]). The nest is compiled twice, for AVX2+FMA
+//!    and for the baseline, and [`micro::kernels_use_fma`] picks one at run time.
+//!
+//! Patterns with `...` have ranks known only at run time and run through the interpreter.
+
+pub mod micro;
+mod operands;
+mod plan;
+
+pub use crate::Float;
+pub use micro::kernels_use_fma;
+pub use ndarray::{ArrayD, ArrayViewD, Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6, IxDyn as IxD};
+pub use operands::*;
+pub use plan::*;
+pub use slowgrad_core::EinsumError as Error;
+pub use slowgrad_core::KernelKind;
+pub use slowgrad_macros::{einsum as expand_einsum, try_einsum as expand_try_einsum};
+
+use crate::{exec, Kernel};
+use slowgrad_core::{checked_len, EinsumError, ExtEinsum};
+use std::marker::PhantomData;
+
+/// An extended einsum as constant data: label ids per term (a repeat is a diagonal; an output
+/// label absent from the inputs is a broadcast) and the label names, for error messages.
+#[derive(Debug)]
+pub struct Labels {
+    /// Label ids of each input's axes.
+    pub inputs: &'static [&'static [usize]],
+    /// Label ids of the output's axes.
+    pub output: &'static [usize],
+    /// Name of each label id.
+    pub names: &'static [&'static str],
+}
+
+impl Labels {
+    pub(crate) fn to_ext(&self) -> ExtEinsum {
+        ExtEinsum {
+            inputs: self.inputs.iter().map(|t| t.to_vec()).collect(),
+            output: self.output.to_vec(),
+            names: self.names.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    /// The size of each label (at most `L` of them; further slots hold 1), exactly as `ExtEinsum::label_sizes` computes and
+    /// checks it, without allocating when everything fits. On any doubt `label_sizes` itself
+    /// decides, so errors are the runtime's.
+    pub(crate) fn sizes<const L: usize>(
+        &self,
+        shapes: &[&[usize]],
+        out_shape: Option<&[usize]>,
+    ) -> Result<[usize; L], EinsumError> {
+        if let Some(s) = self.fast_sizes::<L>(shapes, out_shape) {
+            return Ok(s);
+        }
+        let v = self.to_ext().label_sizes(shapes, out_shape)?;
+        let mut s = [1usize; L];
+        for (s, v) in s.iter_mut().zip(v) {
+            *s = v;
+        }
+        Ok(s)
+    }
+
+    fn fast_sizes<const L: usize>(&self, shapes: &[&[usize]], out_shape: Option<&[usize]>) -> Option<[usize; L]> {
+        if self.names.len() > L || shapes.len() != self.inputs.len() {
+            return None;
+        }
+        let mut seen = [false; L];
+        let mut sizes = [1usize; L];
+        let mut merge = |l: usize, d: usize| -> Option<()> {
+            if !seen[l] {
+                seen[l] = true;
+                sizes[l] = d;
+            } else if sizes[l] == d || d == 1 {
+            } else if sizes[l] == 1 {
+                sizes[l] = d;
+            } else {
+                return None;
+            }
+            Some(())
+        };
+        for (term, shape) in self.inputs.iter().zip(shapes) {
+            if term.len() != shape.len() {
+                return None;
+            }
+            for (i, (&l, &d)) in term.iter().zip(shape.iter()).enumerate() {
+                if let Some(j) = term[..i].iter().position(|&m| m == l) {
+                    if shape[j] != d {
+                        return None;
+                    }
+                }
+                merge(l, d)?;
+            }
+        }
+        if let Some(shape) = out_shape {
+            if shape.len() != self.output.len() {
+                return None;
+            }
+            for (&l, &d) in self.output.iter().zip(shape) {
+                merge(l, d)?;
+            }
+        }
+        if self.output.iter().any(|&l| !seen[l]) {
+            return None;
+        }
+        Some(sizes)
+    }
+}
+
+/// One generated kernel's constant data.
+#[derive(Debug)]
+pub struct KernelData {
+    /// The equation, for the tape's debug output.
+    pub name: &'static str,
+    /// The equation's terms (label ids numbered from 0 in order of first appearance).
+    pub labels: Labels,
+    /// Every label of the kernel, outermost loop first (the generated loops' order).
+    pub order: &'static [usize],
+    /// The kernel class, decided at compile time; large work runs in the executor as this class.
+    pub kind: KernelKind,
+}
+
+/// A generated kernel: its data, its generated loop nest, and the kernels of its gradients.
+pub trait Spec: 'static {
+    /// The kernel's constant data.
+    const DATA: &'static KernelData;
+    /// The kernel of the gradient with respect to input 0.
+    type G0: Spec;
+    /// The kernel of the gradient with respect to input 1 (any spec for one-input kernels).
+    type G1: Spec;
+    /// Runs the kernel: generated code (see the module documentation).
+    ///
+    /// **Errors** if the shapes do not fit the kernel's equation.
+    fn forward<T: Float>(
+        inputs: &[ndarray::ArrayViewD<'_, T>],
+        out_shape: Option<&[usize]>,
+    ) -> Result<ndarray::ArrayD<T>, EinsumError>;
+}
+
+/// The runtime kernel of a generated [`Spec`]: a zero-sized handle, so boxing it allocates
+/// nothing.
+pub struct Gen<S>(PhantomData<S>);
+
+/// The boxed kernel of spec `S`.
+pub fn kernel<T: Float, S: Spec>() -> Box<dyn Kernel<T>> {
+    Box::new(Gen::<S>(PhantomData))
+}
+
+impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
+    fn forward(
+        &self,
+        inputs: &[ndarray::ArrayViewD<'_, T>],
+        out_shape: Option<&[usize]>,
+    ) -> Result<ndarray::ArrayD<T>, EinsumError> {
+        S::forward::<T>(inputs, out_shape)
+    }
+
+    fn gradient(&self, k: usize) -> Box<dyn Kernel<T>> {
+        match (k, S::DATA.labels.inputs.len()) {
+            (0, _) => kernel::<T, S::G0>(),
+            (1, 2) => kernel::<T, S::G1>(),
+            (k, n) => panic!("gradient {k} of a kernel with {n} inputs"),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        S::DATA.name
+    }
+}
+
+/// Step 1 of a generated kernel: checks the operand count and shapes against the kernel's
+/// equation and returns the size of each of its `L` labels.
+///
+/// **Errors** as the runtime executor: wrong operand count, rank, or sizes.
+#[inline]
+pub fn sizes<T: Float, const L: usize>(
+    data: &'static KernelData,
+    inputs: &[ndarray::ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<[usize; L], EinsumError> {
+    let n = data.labels.inputs.len();
+    if inputs.len() != n {
+        return Err(EinsumError::OperandCount { terms: n, operands: inputs.len() });
+    }
+    let mut shapes: [&[usize]; 2] = [&[], &[]];
+    if n > 2 {
+        let all: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
+        return data.labels.sizes::<L>(&all, out_shape);
+    }
+    for (s, a) in shapes.iter_mut().zip(inputs) {
+        *s = a.shape();
+    }
+    data.labels.sizes::<L>(&shapes[..n], out_shape)
+}
+
+/// Multiply-adds (the product of all label sizes) from which a generated kernel hands its step
+/// to the executor ([`large`]): the size from which the executor's GEMM beats a loop nest.
+pub const FAST_MIN_WORK: usize = exec::GEMM_MIN_WORK;
+
+/// Whether the work of a kernel with these label sizes goes to the executor.
+#[inline(always)]
+pub fn is_large(sizes: &[usize]) -> bool {
+    sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n)).is_none_or(|w| w >= FAST_MIN_WORK)
+}
+
+/// Step 2 of a generated kernel, for large work: the executor runs the step as the class the
+/// macro chose ([`KernelData::kind`]), with the step prepared once per layout in its
+/// per-thread cache.
+///
+/// **Errors** if the shapes do not fit (already checked by [`sizes`]) or the output is too large.
+#[inline(never)]
+pub fn large<T: Float>(
+    data: &'static KernelData,
+    inputs: &[ndarray::ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<ndarray::ArrayD<T>, EinsumError> {
+    with_ext(data, |ext| exec::execute_as(ext, Some(data.kind), inputs, out_shape))
+}
+
+/// Step 3 of a generated kernel: its zeroed output, of `out_shape` or the output labels' sizes.
+///
+/// **Errors** if the output's element count overflows.
+#[inline]
+pub fn output<T: Float, const L: usize, const R: usize>(
+    data: &'static KernelData,
+    sizes: &[usize; L],
+    out_shape: Option<&[usize]>,
+) -> Result<ndarray::ArrayD<T>, EinsumError> {
+    let shape: [usize; R] = match out_shape {
+        Some(s) => std::array::from_fn(|i| s[i]),
+        None => std::array::from_fn(|i| sizes[data.labels.output[i]]),
+    };
+    checked_len(&shape)?;
+    Ok(exec::zeros::<T>(&shape))
+}
+
+/// The stride of a loop along an axis of length `dim` and stride `stride`, for a label of size
+/// `size` (the one stride builder of generated kernels): the axis's stride where it has the
+/// label's size, 0 where it has size 1 (broadcast against a larger size, or a size-1 output
+/// dimension that sums the label back).
+#[inline(always)]
+pub fn stride(dim: usize, stride: isize, size: usize) -> isize {
+    if dim == size && size > 1 {
+        stride
+    } else {
+        0
+    }
+}
+
+thread_local! {
+    /// The [`ExtEinsum`] of each generated kernel run through the executor on this thread, keyed
+    /// by the address of its constant data (kernels with equal data have equal equations).
+    static EXTS: std::cell::RefCell<Vec<(usize, std::rc::Rc<ExtEinsum>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the equation of `data`, built once per kernel and thread.
+fn with_ext<R>(data: &'static KernelData, f: impl FnOnce(&ExtEinsum) -> R) -> R {
+    let key = data as *const KernelData as usize;
+    let ext = EXTS.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.iter().find(|(k, _)| *k == key) {
+            Some((_, e)) => e.clone(),
+            None => {
+                let e = std::rc::Rc::new(data.labels.to_ext());
+                c.push((key, e.clone()));
+                e
+            }
+        }
+    });
+    f(&ext)
+}
