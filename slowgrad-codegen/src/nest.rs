@@ -5,7 +5,7 @@
 //! the output, one stride expression per (operand, loop) pair whose label the operand carries,
 //! and a nest of `for` loops in the kernel's loop order in which each loop advances only the
 //! operands its label indexes. The innermost one or two loops call a microkernel of the
-//! runtime's `__private::micro`, chosen here from the labels' roles ([`Inner`]).
+//! runtime's `__private::micro` (one shared copy per element type and operand count), chosen here from the labels' roles ([`Inner`]).
 
 use crate::analyse::KernelPlan;
 use proc_macro2::{Literal, TokenStream};
@@ -192,40 +192,14 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// The items `nest` (the loops, generic over `FMA`), `nest_fma` (compiled for AVX2+FMA) and
-/// `run` (which picks one at run time).
+/// The item `run`: the loops, with the microkernels' AVX2+FMA copies where the processor has
+/// them (`fma`, read once per call).
 fn nest_fn(shape: &NestShape, d: usize, n_in: usize, p: &TokenStream) -> TokenStream {
     let depth = lit(d);
     let n = lit(n_in);
     let names: Vec<syn::Ident> = ["a", "b"].iter().take(n_in).map(|s| format_ident!("{}", s)).collect();
     let body = loops(shape, 0, &names, p);
-    let unpack = quote!(let [#(#names),*] = ptr; let o = po;);
     quote! {
-        #[inline(always)]
-        unsafe fn nest<T: #p::Float, const FMA: bool>(
-            n: &[usize; #depth],
-            so: &[isize; #depth],
-            si: &[[isize; #depth]; #n],
-            po: *mut T,
-            ptr: [*const T; #n],
-        ) {
-            #unpack
-            // SAFETY: the caller guarantees every offset formed from `n`, `so` and `si`.
-            unsafe { #body }
-        }
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn nest_fma<T: #p::Float>(
-            n: &[usize; #depth],
-            so: &[isize; #depth],
-            si: &[[isize; #depth]; #n],
-            po: *mut T,
-            ptr: [*const T; #n],
-        ) {
-            // SAFETY: as the caller guarantees; this copy runs only where the processor has
-            // AVX2 and FMA.
-            unsafe { nest::<T, true>(n, so, si, po, ptr) }
-        }
         #[inline(never)]
         unsafe fn run<T: #p::Float>(
             n: &[usize; #depth],
@@ -234,13 +208,11 @@ fn nest_fn(shape: &NestShape, d: usize, n_in: usize, p: &TokenStream) -> TokenSt
             po: *mut T,
             ptr: [*const T; #n],
         ) {
-            #[cfg(target_arch = "x86_64")]
-            if #p::kernels_use_fma() {
-                // SAFETY: the processor has AVX2 and FMA; the rest as the caller guarantees.
-                return unsafe { nest_fma::<T>(n, so, si, po, ptr) };
-            }
-            // SAFETY: as the caller guarantees.
-            unsafe { nest::<T, false>(n, so, si, po, ptr) }
+            let fma = #p::kernels_use_fma();
+            let [#(#names),*] = ptr;
+            let o = po;
+            // SAFETY: the caller guarantees every offset formed from `n`, `so` and `si`.
+            unsafe { #body }
         }
     }
 }
@@ -299,10 +271,10 @@ fn loops(shape: &NestShape, level: usize, names: &[syn::Ident], p: &TokenStream)
             let s = s_in(l);
             let ll = lit(l);
             if shape.inner == Inner::Dot {
-                quote!(#p::micro::dot::<T, #nl, FMA>(o, [#(#names),*], [#(#s),*], n[#ll]);)
+                quote!(#p::micro::dot_call::<T, #nl>(fma, o, [#(#names),*], [#(#s),*], n[#ll]);)
             } else {
                 let so = s_out(l);
-                quote!(#p::micro::axpy::<T, #nl, FMA>(o, #so, [#(#names),*], [#(#s),*], n[#ll]);)
+                quote!(#p::micro::axpy_call::<T, #nl>(fma, o, #so, [#(#names),*], [#(#s),*], n[#ll]);)
             }
         }
         Inner::Rows { row, sum, rows } => {
@@ -318,7 +290,8 @@ fn loops(shape: &NestShape, level: usize, names: &[syn::Ident], p: &TokenStream)
                 None => (quote!(0), vec![quote!(0); n_in], quote!(1)),
             };
             quote! {
-                #p::micro::rows::<T, #nl, FMA, #hoist>(
+                #p::micro::rows_call::<T, #nl, #hoist>(
+                    fma,
                     o,
                     [#(#names),*],
                     #p::micro::Rows {

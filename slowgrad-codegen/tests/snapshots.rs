@@ -1,7 +1,9 @@
-//! Snapshots of the generated code, formatted with prettyplease. They show what a pattern expands
-//! to and make changes to the expansion visible in review; they prove nothing about the numbers,
-//! which `slowgrad-macro-tests` checks (the PyTorch oracle and random equations against the
-//! runtime) for every pattern here and many more.
+//! Snapshots of the generated code, formatted with prettyplease: the loop nests written for a
+//! matrix product (blocked rows), a diagonal and a broadcast, and their gradients. They show what
+//! a pattern expands to and make changes to the expansion visible in review; they prove nothing
+//! about the numbers, which `slowgrad-macro-tests` checks (the PyTorch oracle, random equations
+//! and strided operands against the runtime and the reference executor) for every pattern here
+//! and many more.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -20,6 +22,11 @@ fn matmul() {
 #[test]
 fn diagonal() {
     insta::assert_snapshot!(pretty(expand(quote!("ii->i", &a), Mode::Panic)));
+}
+
+#[test]
+fn broadcast() {
+    insta::assert_snapshot!(pretty(expand(quote!("ij,j->ij", &x, &b), Mode::Panic)));
 }
 
 #[test]

@@ -12,9 +12,13 @@
 //!   (a matrix product and its gradients): blocks of [`LANES`] outputs of one or two rows stay in
 //!   registers while the sum runs.
 //!
-//! Every function is `#[inline(always)]` and generic over `FMA`: the generated kernel is compiled
-//! twice, once inside a function with the `avx2` and `fma` target features (chosen at run time by
-//! [`kernels_use_fma`]) whose multiply-adds are fused, and once for the baseline instruction set.
+//! The bodies are `#[inline(always)]`; generated code calls them through [`dot_call`],
+//! [`axpy_call`] and [`rows_call`]: one non-inlined copy per element type, operand count,
+//! hoisted operands and instruction set, shared by every kernel of the crate (a copy per kernel
+//! multiplied the machine code and build time of a pattern several times over). Their `fma`
+//! argument selects a copy compiled with the `avx2` and `fma` target features, so its multiply-adds are fused
+//! and its blocks use 256-bit vectors; generated code passes the answer of [`kernels_use_fma`],
+//! read once per kernel call.
 
 use crate::Float;
 use std::mem::MaybeUninit;
@@ -346,6 +350,50 @@ unsafe fn row_block<T: Float, const N: usize, const R: usize, const FMA: bool, c
         }
     }
 }
+
+macro_rules! entry {
+    ($(#[$doc:meta])* $call:ident, $fma:ident, $body:ident, [$($c:ident: $ct:ty),*], ($($a:ident: $t:ty),*)) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// As the microkernel's; `fma` only on a processor with AVX2 and FMA.
+        #[inline(never)]
+        pub unsafe fn $call<T: Float, const N: usize $(, const $c: $ct)*>(fma: bool, $($a: $t),*) {
+            #[cfg(target_arch = "x86_64")]
+            if fma {
+                // SAFETY: as the caller guarantees, the processor has AVX2 and FMA.
+                return unsafe { $fma::<T, N $(, $c)*>($($a),*) };
+            }
+            let _ = fma;
+            // SAFETY: as the caller guarantees.
+            unsafe { $body::<T, N, false $(, $c)*>($($a),*) }
+        }
+
+        /// The copy compiled for AVX2 and FMA.
+        ///
+        /// # Safety
+        /// As the microkernel's, on a processor with AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $fma<T: Float, const N: usize $(, const $c: $ct)*>($($a: $t),*) {
+            // SAFETY: as the caller guarantees.
+            unsafe { $body::<T, N, true $(, $c)*>($($a),*) }
+        }
+    };
+}
+
+entry!(
+    /// [`dot`], shared by every kernel of a crate.
+    dot_call, dot_fma, dot, [], (out: *mut T, ins: [*const T; N], s: [isize; N], n: usize)
+);
+entry!(
+    /// [`axpy`], shared by every kernel of a crate.
+    axpy_call, axpy_fma, axpy, [], (out: *mut T, so: isize, ins: [*const T; N], s: [isize; N], n: usize)
+);
+entry!(
+    /// [`rows`], shared by every kernel of a crate.
+    rows_call, rows_fma, rows, [HOIST: u32], (out: *mut T, ins: [*const T; N], g: Rows<N>, n_rows: usize)
+);
 
 /// A buffer for [`pack`].
 pub type PackBuf<T> = [MaybeUninit<T>; PACK_MAX];
