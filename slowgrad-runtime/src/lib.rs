@@ -23,6 +23,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod checkpoint;
+mod convert;
 mod einsum;
 pub mod exec;
 mod float;
@@ -37,6 +39,7 @@ mod ring;
 mod rng;
 mod var;
 
+pub use convert::IntoParams;
 pub use einsum::{
     apply_kernel, einsum, einsum_array, explain, explain_for, ext_einsum, run_equation, run_ext, Interpreted, Kernel,
     Operand,
