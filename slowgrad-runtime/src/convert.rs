@@ -71,7 +71,7 @@ into_dyn!(Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6);
 /// assert_eq!(list.iter().map(|p| p.id()).collect::<Vec<_>>(), [w.id(), b.id(), w.id()]);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a list of parameters of `{T}` values",
+    message = "`{Self}` is not a list of parameters",
     label = "expected parameters here",
     note = "pass `model.parameters()`, a `Var` or `&Var`, an array or slice of `Var`s of one rank, or a tuple such as `(&w, &b)`",
     note = "a `Vec` of fixed-rank `Var`s is not one: call `.as_dyn()` (or `.into()`) on each element to make it a `Vec<Var<T>>`"
