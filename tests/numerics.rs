@@ -35,7 +35,7 @@ fn empty_dimensions_are_valid() {
     let a = Var::new(Array2::<f64>::zeros((3, 0)));
     let b = Var::new(Array2::<f64>::zeros((0, 2)));
     let y = einsum("ij,jk->ik", &[&a, &b]).unwrap();
-    assert_eq!(y.value(), ArrayD::zeros(IxDyn(&[3, 2])));
+    assert_eq!(y.value(), ArrayD::<f64>::zeros(IxDyn(&[3, 2])));
     y.backward_with(Array2::ones((3, 2)));
     assert_eq!(a.grad().unwrap().shape(), &[3, 0]);
     assert_eq!(b.grad().unwrap().shape(), &[0, 2]);

@@ -26,6 +26,8 @@
 #[doc(hidden)]
 #[path = "macro_support/mod.rs"]
 pub mod __private;
+pub mod checkpoint;
+mod convert;
 mod einsum;
 pub mod exec;
 mod float;
@@ -40,6 +42,7 @@ mod ring;
 mod rng;
 mod var;
 
+pub use convert::IntoParams;
 pub use einsum::{
     apply_kernel, einsum, einsum_array, explain, explain_for, ext_einsum, run_equation, run_ext, Interpreted, Kernel,
     Operand,

@@ -701,6 +701,49 @@ impl<T: Float, D: Dimension> Var<T, D> {
         }
         backward(&self.node, upstream.clone(), opts, None).map(drop)
     }
+
+    /// Replaces the stored gradient (`None` clears it, as [`Var::zero_grad`] does); the next
+    /// backward pass accumulates onto it.
+    ///
+    /// **Panics** if the gradient's shape differs from the value's.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// x.set_grad(Some(ndarray::array![0.5, -0.5]));
+    /// (&x * &x).sum().backward(); // adds 2x
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![2.5, 3.5]);
+    /// ```
+    #[track_caller]
+    pub fn set_grad(&self, grad: Option<Array<T, D>>) {
+        let grad = grad.map(|g| g.into_dyn());
+        if let Some(g) = &grad {
+            let shape = self.node.value.borrow().shape().to_vec();
+            assert!(g.shape() == shape, "set_grad: a gradient of shape {:?} for a value of shape {shape:?}", g.shape());
+        }
+        *self.node.grad.borrow_mut() = grad.map(Var::constant);
+    }
+
+    /// Multiplies the stored gradient by `factor` (nothing happens without one). A gradient
+    /// that carried a graph (from `create_graph`) becomes a constant.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![1.0, -3.0]);
+    /// (&x * &x).sum().backward(); // 2x
+    /// x.scale_grad(0.5);
+    /// assert_eq!(x.grad().unwrap(), ndarray::array![1.0, -3.0]);
+    /// ```
+    pub fn scale_grad(&self, factor: T) {
+        let mut slot = self.node.grad.borrow_mut();
+        let Some(g) = slot.as_mut() else { return };
+        if Rc::strong_count(&g.node) == 1 && matches!(*g.node.origin.borrow(), Origin::Leaf) {
+            g.node.value.borrow_mut().mapv_inplace(|e| e * factor);
+        } else {
+            let scaled = g.node.value.borrow().mapv(|e| e * factor);
+            *g = Var::constant(scaled);
+        }
+    }
 }
 
 /// Records the result of an op on the tape.

@@ -172,7 +172,10 @@ mod tests {
         // diagonal scatter
         assert_eq!(ex("i", "ii", &[v.view().into_dyn()], None), array![[1.0, 0.0], [0.0, 2.0]].into_dyn());
         // broadcast label given by the output shape
-        assert_eq!(ex("i", "ij", &[v.view().into_dyn()], Some(&[2, 3])), array![[1.0; 3], [2.0; 3]].into_dyn());
+        assert_eq!(
+            ex("i", "ij", &[v.view().into_dyn()], Some(&[2, 3])),
+            array![[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]].into_dyn()
+        );
         // size-1 output dimension sums
         let m = Array2::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as f64);
         assert_eq!(ex("ij", "ij", &[m.view().into_dyn()], Some(&[2, 1])), array![[3.0], [12.0]].into_dyn());

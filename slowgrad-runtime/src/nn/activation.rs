@@ -2,6 +2,7 @@
 
 use super::Module;
 use crate::{Float, Var};
+use std::fmt;
 
 macro_rules! activation {
     ($(#[$doc:meta])* $name:ident, $method:ident) => {
@@ -15,6 +16,16 @@ macro_rules! activation {
             }
             fn parameters(&self) -> Vec<Var<T>> {
                 Vec::new()
+            }
+            fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+
+        #[doc = concat!("`", stringify!($name), "`, as PyTorch prints it.")]
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($name))
             }
         }
     };

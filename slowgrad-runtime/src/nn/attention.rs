@@ -4,6 +4,7 @@ use super::init::with_default_rng;
 use super::{Linear, Module};
 use crate::{einsum, Float, Rng, Var};
 use ndarray::Array2;
+use std::fmt;
 
 /// Multi-head self-attention over `(batch, time, dim)`, `heads` heads of size `dim / heads`:
 ///
@@ -140,4 +141,25 @@ impl<T: Float> Module<T> for MultiHeadAttention<T> {
     fn parameters(&self) -> Vec<Var<T>> {
         [&self.query, &self.key, &self.value, &self.out].iter().flat_map(|l| l.parameters()).collect()
     }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        let layers = [("query", &self.query), ("key", &self.key), ("value", &self.value), ("out", &self.out)];
+        (layers.iter())
+            .flat_map(|(name, l)| l.named_parameters().into_iter().map(move |(n, p)| (format!("{name}.{n}"), p)))
+            .collect()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        [&mut self.query, &mut self.key, &mut self.value, &mut self.out]
+            .into_iter()
+            .flat_map(|l| l.parameters_mut())
+            .collect()
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dim = self.query.weight.shape()[0];
+        write!(f, "MultiHeadAttention(embed_dim={dim}, num_heads={}, causal={})", self.heads, self.causal)
+    }
 }
+
+super::display_module!(MultiHeadAttention);

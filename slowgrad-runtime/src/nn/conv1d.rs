@@ -3,6 +3,7 @@
 use super::init::{kaiming_uniform, with_default_rng};
 use super::Module;
 use crate::{einsum, Float, Rng, Var};
+use std::fmt;
 
 /// A 1-D convolution (cross-correlation, as in PyTorch) over `(batch, in_channels, length)`:
 /// `y = einsum("bkl,ok->bol", x.unfold1d(k, stride, padding), W.reshape(out, in·k)) + b`.
@@ -100,4 +101,31 @@ impl<T: Float> Module<T> for Conv1d<T> {
         p.extend(self.bias.clone());
         p
     }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        let mut p = vec![("weight".to_string(), self.weight.clone())];
+        p.extend(self.bias.clone().map(|b| ("bias".to_string(), b)));
+        p
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        let mut p = vec![&mut self.weight];
+        p.extend(self.bias.as_mut());
+        p
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.weight.shape();
+        write!(
+            f,
+            "Conv1d({}, {}, kernel_size=({},), stride=({},), padding=({},)",
+            w[1], w[0], w[2], self.stride, self.padding
+        )?;
+        if self.bias.is_none() {
+            f.write_str(", bias=false")?;
+        }
+        f.write_str(")")
+    }
 }
+
+super::display_module!(Conv1d);

@@ -3,6 +3,7 @@
 use super::init::{kaiming_uniform, with_default_rng};
 use super::Module;
 use crate::{einsum, Float, Rng, Var};
+use std::fmt;
 
 /// A 2-D convolution (cross-correlation, as in PyTorch) over `(batch, in_channels, h, w)`:
 /// `y = einsum("bkl,ok->bol", x.unfold2d(..), W.reshape(out, in·kh·kw)) + b`, reshaped to
@@ -112,4 +113,32 @@ impl<T: Float> Module<T> for Conv2d<T> {
         p.extend(self.bias.clone());
         p
     }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        let mut p = vec![("weight".to_string(), self.weight.clone())];
+        p.extend(self.bias.clone().map(|b| ("bias".to_string(), b)));
+        p
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        let mut p = vec![&mut self.weight];
+        p.extend(self.bias.as_mut());
+        p
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.weight.shape();
+        let (s, p) = (self.stride, self.padding);
+        write!(
+            f,
+            "Conv2d({}, {}, kernel_size=({}, {}), stride=({}, {}), padding=({}, {})",
+            w[1], w[0], w[2], w[3], s.0, s.1, p.0, p.1
+        )?;
+        if self.bias.is_none() {
+            f.write_str(", bias=false")?;
+        }
+        f.write_str(")")
+    }
 }
+
+super::display_module!(Conv2d);

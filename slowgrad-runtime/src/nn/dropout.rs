@@ -3,6 +3,7 @@
 use super::Module;
 use crate::{Float, Rng, Var};
 use std::cell::{Cell, RefCell};
+use std::fmt;
 
 /// Zeroes elements with probability `p` in training mode, scaling the rest by `1/(1−p)`;
 /// the identity in evaluation mode (see [`Var::dropout`]).
@@ -118,5 +119,20 @@ impl<T: Float> Module<T> for Dropout {
 
     fn set_training(&self, training: bool) {
         self.training.set(training);
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dropout(p={})", self.p)
+    }
+}
+
+/// `Dropout(p=0.5)`, as PyTorch prints it.
+///
+/// ```
+/// assert_eq!(slowgrad_runtime::nn::Dropout::new(0.1, 0).to_string(), "Dropout(p=0.1)");
+/// ```
+impl fmt::Display for Dropout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Module::<f64>::fmt_module(self, f)
     }
 }

@@ -4,6 +4,7 @@ use super::init::{normal, with_default_rng};
 use super::Module;
 use crate::{Float, Rng, Var};
 use ndarray::ArrayD;
+use std::fmt;
 
 /// A table of `num` vectors of size `dim`; looking up ids of shape `s` gives `s × dim`.
 /// Initialised from `N(0, 1)` as in PyTorch.
@@ -96,4 +97,19 @@ impl<T: Float> Module<T> for Embedding<T> {
     fn parameters(&self) -> Vec<Var<T>> {
         vec![self.weight.clone()]
     }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        vec![("weight".to_string(), self.weight.clone())]
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        vec![&mut self.weight]
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.weight.shape();
+        write!(f, "Embedding({}, {})", w[0], w[1])
+    }
 }
+
+super::display_module!(Embedding);

@@ -3,6 +3,7 @@
 use super::Module;
 use crate::{Float, Var};
 use ndarray::{ArrayD, IxDyn};
+use std::fmt;
 
 /// `y = (x − mean) / sqrt(var + eps) · γ + β` over the last axis of size `dim`
 /// (see [`Var::layer_norm`]); `γ` starts at 1 and `β` at 0.
@@ -64,4 +65,18 @@ impl<T: Float> Module<T> for LayerNorm<T> {
     fn parameters(&self) -> Vec<Var<T>> {
         vec![self.weight.clone(), self.bias.clone()]
     }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        vec![("weight".to_string(), self.weight.clone()), ("bias".to_string(), self.bias.clone())]
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        vec![&mut self.weight, &mut self.bias]
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LayerNorm(({},), eps={})", self.weight.shape()[0], self.eps)
+    }
 }
+
+super::display_module!(LayerNorm);

@@ -3,6 +3,7 @@
 use super::init::{kaiming_uniform, with_default_rng};
 use super::Module;
 use crate::{einsum, Float, Rng, Var};
+use std::fmt;
 
 /// A fully connected layer: `y = einsum("...i,oi->...o", x, W) + b`, with `W` of shape
 /// `(out, in)` as in PyTorch. Leading axes of `x` are batch axes.
@@ -91,6 +92,14 @@ impl<T: Float> Linear<T> {
 impl<T: Float> Module<T> for Linear<T> {
     #[track_caller]
     fn forward(&self, x: &Var<T>) -> Var<T> {
+        let (w, xs) = (self.weight.shape(), x.shape());
+        assert!(
+            xs.last() == Some(&w[1]),
+            "Linear(in_features={}, out_features={}) needs an input whose last axis has size {}, got shape {xs:?}",
+            w[1],
+            w[0],
+            w[1]
+        );
         let y = einsum("...i,oi->...o", &[x, &self.weight]).unwrap_or_else(|e| {
             panic!("Linear with weight {:?} applied to input of shape {:?}: {e}", self.weight.shape(), x.shape())
         });
@@ -105,4 +114,23 @@ impl<T: Float> Module<T> for Linear<T> {
         p.extend(self.bias.clone());
         p
     }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        let mut p = vec![("weight".to_string(), self.weight.clone())];
+        p.extend(self.bias.clone().map(|b| ("bias".to_string(), b)));
+        p
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        let mut p = vec![&mut self.weight];
+        p.extend(self.bias.as_mut());
+        p
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.weight.shape();
+        write!(f, "Linear(in_features={}, out_features={}, bias={})", w[1], w[0], self.bias.is_some())
+    }
 }
+
+super::display_module!(Linear);

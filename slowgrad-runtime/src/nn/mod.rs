@@ -23,6 +23,8 @@ mod conv1d;
 mod conv2d;
 mod dropout;
 mod embedding;
+mod freeze;
+mod grad;
 pub mod init;
 mod layer_norm;
 mod linear;
@@ -35,6 +37,7 @@ pub use conv1d::Conv1d;
 pub use conv2d::Conv2d;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
+pub use grad::{clip_grad_norm, clip_grad_value};
 pub use init::manual_seed;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
@@ -42,6 +45,8 @@ pub use reshape::{Flatten, Reshape};
 pub use sequential::Sequential;
 
 use crate::{Float, Var};
+use ndarray::Dimension;
+use std::fmt;
 
 /// A layer or a model: a differentiable function of its input and its parameters.
 ///
@@ -75,6 +80,11 @@ use crate::{Float, Var};
 /// assert_eq!(m.a.grad().unwrap(), array![7.0].into_dyn());
 /// assert_eq!(m.num_parameters(), 2);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a module of `{T}` values",
+    label = "not a `Module<{T}>`",
+    note = "layers (`Linear`, `Conv2d`, `ReLU`, ...), `Sequential` and boxed modules implement `Module<T>`; a type of your own implements `forward` and `parameters`"
+)]
 pub trait Module<T: Float> {
     /// Applies the module to `x`, recording on the tape.
     ///
@@ -200,7 +210,182 @@ pub trait Module<T: Float> {
     {
         Box::new(self)
     }
+
+    /// The parameters with PyTorch `state_dict`-style names: `weight` and `bias` for a layer,
+    /// `layers.0.weight` for the first layer of a [`Sequential`], `query.bias` inside
+    /// [`MultiHeadAttention`]. The order is that of [`parameters`](Module::parameters).
+    ///
+    /// The default names the parameters by their position (`0`, `1`, ...); a module with
+    /// fields overrides it with their names (checkpoints use these names).
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{LayerNorm, Linear, Module, ReLU};
+    /// let model = slowgrad_runtime::seq![Linear::<f64>::new(3, 4, true), ReLU, LayerNorm::new(4)];
+    /// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]);
+    /// ```
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        self.parameters().into_iter().enumerate().map(|(i, p)| (i.to_string(), p)).collect()
+    }
+
+    /// Mutable access to the module's parameter slots, in the order of
+    /// [`parameters`](Module::parameters), for [`freeze`](Module::freeze) and
+    /// [`unfreeze`](Module::unfreeze), which replace the `Var` in a slot.
+    ///
+    /// The default gives no slots: a module of its own with parameters implements it to be
+    /// frozen.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// use slowgrad_runtime::Var;
+    /// let mut layer = Linear::<f64>::new(2, 1, true);
+    /// for p in layer.parameters_mut() {
+    ///     *p = Var::new(p.value().mapv(|_| 1.0));
+    /// }
+    /// assert_eq!(layer.forward(&Var::constant(array![[2.0, 3.0]].into_dyn())).item(), 6.0);
+    /// ```
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        Vec::new()
+    }
+
+    /// Freezes every parameter: from now on none gets a gradient, so optimisers leave them as
+    /// they are (like `requires_grad_(False)` on each parameter in PyTorch).
+    ///
+    /// Each parameter is replaced by a constant with its value; [`unfreeze`](Module::unfreeze)
+    /// puts the original `Var` back (with the constant's value, in case it was loaded or set
+    /// meanwhile), so an optimiser built before freezing updates it again afterwards.
+    ///
+    /// **Panics** if the module has parameters that [`parameters_mut`](Module::parameters_mut)
+    /// does not give.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// use slowgrad_runtime::optim::{Optimizer, SGD};
+    /// use slowgrad_runtime::Var;
+    /// let mut model = slowgrad_runtime::seq![Linear::<f64>::new(2, 2, true), Linear::new(2, 1, true)];
+    /// let mut opt = SGD::new(model.parameters(), 0.1);
+    /// model.layers[0].freeze();
+    /// let before = model.layers[0].parameters()[0].value();
+    /// model.forward(&Var::constant(array![[1.0, 2.0]].into_dyn())).sum().backward();
+    /// opt.step();
+    /// assert!(model.layers[0].parameters().iter().all(|p| p.grad().is_none() && !p.requires_grad()));
+    /// assert_eq!(model.layers[0].parameters()[0].value(), before);
+    /// assert!(model.layers[1].parameters().iter().all(|p| p.grad().is_some()));
+    /// ```
+    #[track_caller]
+    fn freeze(&mut self) {
+        for p in checked_slots(self) {
+            freeze::freeze(p);
+        }
+    }
+
+    /// Undoes [`freeze`](Module::freeze): every parameter requires a gradient again.
+    ///
+    /// **Panics** if the module has parameters that [`parameters_mut`](Module::parameters_mut)
+    /// does not give.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// use slowgrad_runtime::optim::{Optimizer, SGD};
+    /// use slowgrad_runtime::Var;
+    /// let mut layer = Linear::from_parameters(Var::new(array![[1.0]].into_dyn()), None);
+    /// let mut opt = SGD::new(layer.parameters(), 0.5); // built before freezing
+    /// layer.freeze();
+    /// layer.unfreeze();
+    /// layer.forward(&Var::constant(array![[2.0]].into_dyn())).sum().backward();
+    /// opt.step(); // the optimiser's handle is the layer's weight again: 1 − 0.5·2
+    /// assert_eq!(layer.weight.value(), array![[0.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    fn unfreeze(&mut self) {
+        for p in checked_slots(self) {
+            freeze::unfreeze(p);
+        }
+    }
+
+    /// Applies the module to a `Var` of any dimension, such as the `Var<T, Ix2>` that `einsum!`
+    /// gives: `model.call(&x)` is `model.forward(&x.as_dyn())`.
+    ///
+    /// **Panics** as [`forward`](Module::forward) does.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// use slowgrad_runtime::Var;
+    /// let layer = Linear::from_parameters(Var::new(array![[1.0, -1.0]].into_dyn()), None);
+    /// let x: Var<f64, ndarray::Ix2> = Var::constant(array![[3.0, 1.0]]);
+    /// assert_eq!(layer.call(&x).value(), array![[2.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    fn call<D: Dimension>(&self, x: &Var<T, D>) -> Var<T>
+    where
+        Self: Sized,
+    {
+        self.forward(&x.as_dyn())
+    }
+
+    /// Writes the module's one-line description, as PyTorch prints a layer
+    /// (`Linear(in_features=2, out_features=3, bias=true)`); containers write one line per
+    /// layer. `Display` of the layers and of `Sequential` calls it.
+    ///
+    /// The default writes the type's name without its path and generic arguments.
+    ///
+    /// ```
+    /// use slowgrad_runtime::nn::{Linear, Module, ReLU};
+    /// let model = slowgrad_runtime::seq![Linear::<f64>::new(64, 10, true), ReLU];
+    /// assert_eq!(model.to_string(), "Sequential(\n  (0): Linear(in_features=64, out_features=10, bias=true)\n  (1): ReLU\n)");
+    /// assert_eq!(model.layers[1].to_string(), "ReLU"); // a boxed layer prints as the layer
+    /// ```
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = std::any::type_name::<Self>();
+        let name = name.split('<').next().unwrap_or(name);
+        f.write_str(name.rsplit("::").next().unwrap_or(name))
+    }
 }
+
+/// The module's parameter slots, checked to be all its parameters.
+#[track_caller]
+fn checked_slots<T: Float, M: Module<T> + ?Sized>(m: &mut M) -> Vec<&mut Var<T>> {
+    let n = m.parameters().len();
+    let slots = m.parameters_mut();
+    assert!(
+        slots.len() == n,
+        "the module lists {n} parameters but parameters_mut gives {} slots: implement Module::parameters_mut to freeze it",
+        slots.len()
+    );
+    slots
+}
+
+/// Prints a boxed module as the module (see [`Module::fmt_module`]).
+///
+/// ```
+/// use slowgrad_runtime::nn::{Dropout, Module};
+/// let layer: Box<dyn Module<f32>> = Dropout::new(0.25, 0).boxed();
+/// assert_eq!(format!("{layer}"), "Dropout(p=0.25)");
+/// ```
+impl<T: Float> fmt::Display for dyn Module<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_module(f)
+    }
+}
+
+/// `Display` through [`Module::fmt_module`] for the layers of this module.
+macro_rules! display_module {
+    ($($name:ident),* $(,)?) => {
+        $(
+            /// Prints the layer on one line, as PyTorch does (see [`Module::fmt_module`]).
+            impl<T: Float> fmt::Display for $name<T> {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    Module::<T>::fmt_module(self, f)
+                }
+            }
+        )*
+    };
+}
+use display_module;
 
 impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     fn forward(&self, x: &Var<T>) -> Var<T> {
@@ -211,6 +396,15 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn set_training(&self, training: bool) {
         (**self).set_training(training)
+    }
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        (**self).named_parameters()
+    }
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        (**self).parameters_mut()
+    }
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt_module(f)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::Module;
 use crate::{Float, Var};
+use std::fmt;
 
 /// Merges every axis after the first (the batch axis) into one: `(B, C, H, W) → (B, C·H·W)`.
 ///
@@ -69,5 +70,30 @@ impl<T: Float> Module<T> for Reshape {
     }
     fn parameters(&self) -> Vec<Var<T>> {
         Vec::new()
+    }
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Reshape({:?})", self.shape)
+    }
+}
+
+/// `Reshape([1, 8, 8])`: the shape of one sample.
+///
+/// ```
+/// assert_eq!(slowgrad_runtime::nn::Reshape::new(&[1, 8, 8]).to_string(), "Reshape([1, 8, 8])");
+/// ```
+impl fmt::Display for Reshape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Module::<f64>::fmt_module(self, f)
+    }
+}
+
+/// `Flatten`.
+///
+/// ```
+/// assert_eq!(slowgrad_runtime::nn::Flatten.to_string(), "Flatten");
+/// ```
+impl fmt::Display for Flatten {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Flatten")
     }
 }

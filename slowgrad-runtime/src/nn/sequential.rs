@@ -2,6 +2,7 @@
 
 use super::Module;
 use crate::{Float, Var};
+use std::fmt;
 
 /// Applies its modules in order. Build it from boxed modules or with [`seq!`](crate::seq).
 ///
@@ -86,5 +87,53 @@ impl<T: Float> Module<T> for Sequential<T> {
         for l in &self.layers {
             l.set_training(training);
         }
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Var<T>)> {
+        (self.layers.iter().enumerate())
+            .flat_map(|(i, l)| l.named_parameters().into_iter().map(move |(n, p)| (format!("layers.{i}.{n}"), p)))
+            .collect()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
+        self.layers.iter_mut().flat_map(|l| l.parameters_mut()).collect()
+    }
+
+    fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.layers.is_empty() {
+            return f.write_str("Sequential()");
+        }
+        f.write_str("Sequential(\n")?;
+        for (i, l) in self.layers.iter().enumerate() {
+            // a nested container's lines are indented once more
+            let text = l.to_string().replace('\n', "\n  ");
+            writeln!(f, "  ({i}): {text}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// One line per layer, as PyTorch prints a model; nested containers are indented.
+///
+/// ```
+/// use slowgrad_runtime::nn::{Conv2d, Flatten, Linear, Module, ReLU};
+/// let model = slowgrad_runtime::seq![
+///     slowgrad_runtime::seq![Conv2d::<f32>::new(1, 4, (3, 3), (1, 1), (1, 1)), ReLU],
+///     Flatten,
+///     Linear::new(256, 10, false),
+/// ];
+/// let text = "Sequential(
+///   (0): Sequential(
+///     (0): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+///     (1): ReLU
+///   )
+///   (1): Flatten
+///   (2): Linear(in_features=256, out_features=10, bias=false)
+/// )";
+/// assert_eq!(model.to_string(), text);
+/// ```
+impl<T: Float> fmt::Display for Sequential<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_module(f)
     }
 }

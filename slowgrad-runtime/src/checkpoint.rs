@@ -1,0 +1,511 @@
+//! Checkpoints: a module's parameters and an optimiser's state in
+//! [safetensors](https://huggingface.co/docs/safetensors) files, the format PyTorch and candle
+//! read and write.
+//!
+//! A module's file holds one tensor per parameter, named as
+//! [`Module::named_parameters`] names them (`layers.0.weight`, ...). An optimiser's file holds
+//! its buffers (`momentum_buffer.0`, `exp_avg.0`, `exp_avg_sq.0`, ...) and, as metadata, its
+//! kind, its step count and its number of parameters. Tensors are stored in the element type
+//! of the model, `F32` or `F64`, little-endian and row-major.
+//!
+//! Saving both and loading them into a fresh model and optimiser built the same way resumes
+//! training exactly where it stopped:
+//!
+//! ```
+//! use ndarray::array;
+//! use slowgrad_runtime::checkpoint::{load_module, load_optimizer, save_module, save_optimizer};
+//! use slowgrad_runtime::nn::{Linear, Module};
+//! use slowgrad_runtime::optim::{Adam, Optimizer};
+//! use slowgrad_runtime::Var;
+//! let x = Var::constant(array![[1.0, 2.0], [3.0, -1.0]].into_dyn());
+//! let step = |model: &Linear<f64>, opt: &mut Adam<f64>| {
+//!     opt.zero_grad();
+//!     let y = model.forward(&x);
+//!     let loss = (&y * &y).mean();
+//!     loss.backward();
+//!     opt.step();
+//!     loss.item()
+//! };
+//! let model = Linear::<f64>::new(2, 1, true);
+//! let mut opt = Adam::new(model.parameters(), 0.1);
+//! step(&model, &mut opt);
+//! let dir = std::env::temp_dir();
+//! let (m, o) = (dir.join("doc-linear.safetensors"), dir.join("doc-adam.safetensors"));
+//! save_module(&model, &m)?;
+//! save_optimizer(&opt, &o)?;
+//! let next = step(&model, &mut opt);
+//!
+//! let fresh = Linear::<f64>::new(2, 1, true); // other initial values
+//! let mut fresh_opt = Adam::new(fresh.parameters(), 0.1);
+//! load_module(&fresh, &m)?;
+//! load_optimizer(&mut fresh_opt, &o)?;
+//! assert_eq!(step(&fresh, &mut fresh_opt), next); // bit for bit
+//! # std::fs::remove_file(m).ok();
+//! # std::fs::remove_file(o).ok();
+//! # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+//! ```
+
+use crate::nn::Module;
+use crate::optim::{OptimizerState, OptimizerStateDict};
+use crate::{Float, Var};
+use ndarray::{ArrayD, IxDyn};
+use safetensors::tensor::{Dtype, SafeTensors, View};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong saving or loading a checkpoint. Loading checks every tensor before it
+/// changes anything, so after an error the module or optimiser is as it was.
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_module, save_module, CheckpointError};
+/// use slowgrad_runtime::nn::Linear;
+/// let path = std::env::temp_dir().join("doc-error.safetensors");
+/// save_module(&Linear::<f64>::new(3, 2, true), &path).unwrap();
+/// let e = load_module(&Linear::<f64>::new(4, 2, true), &path).unwrap_err();
+/// assert_eq!(e.to_string(), "tensor `weight` has shape [2, 3] in the checkpoint, expected [2, 4]");
+/// assert!(matches!(e, CheckpointError::Shape { .. }));
+/// # std::fs::remove_file(path).ok();
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// Reading or writing the file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a safetensors file.
+    Format {
+        /// What the safetensors reader reported.
+        message: String,
+    },
+    /// A parameter (or an optimiser buffer) has no tensor in the checkpoint.
+    Missing {
+        /// The tensor's name.
+        name: String,
+        /// The shape it needs.
+        shape: Vec<usize>,
+    },
+    /// The checkpoint has a tensor that no parameter (or optimiser buffer) is named as.
+    Unexpected {
+        /// The tensor's name.
+        name: String,
+        /// Its shape in the checkpoint.
+        shape: Vec<usize>,
+    },
+    /// A tensor's shape differs from its parameter's (or buffer's).
+    Shape {
+        /// The tensor's name.
+        name: String,
+        /// The parameter's shape.
+        expected: Vec<usize>,
+        /// The tensor's shape in the checkpoint.
+        found: Vec<usize>,
+    },
+    /// A tensor's element type differs from the model's.
+    Dtype {
+        /// The tensor's name.
+        name: String,
+        /// The model's element type (`f32` or `f64`).
+        expected: String,
+        /// The tensor's element type in the checkpoint.
+        found: String,
+    },
+    /// An optimiser checkpoint's metadata does not fit the optimiser (another kind of
+    /// optimiser, another number of parameters) or is missing.
+    Metadata {
+        /// The metadata key: `optimizer`, `step` or `parameters`.
+        key: String,
+        /// What the optimiser needs.
+        expected: String,
+        /// What the checkpoint has.
+        found: String,
+    },
+    /// Two parameters of the module have the same name, so a checkpoint cannot tell them apart.
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckpointError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            CheckpointError::Format { message } => write!(f, "not a safetensors checkpoint: {message}"),
+            CheckpointError::Missing { name, shape } => {
+                write!(f, "tensor `{name}` (shape {shape:?}) is missing from the checkpoint")
+            }
+            CheckpointError::Unexpected { name, shape } => write!(
+                f,
+                "the checkpoint has a tensor `{name}` (shape {shape:?}) that is not a parameter or buffer of what is loaded"
+            ),
+            CheckpointError::Shape { name, expected, found } => {
+                write!(f, "tensor `{name}` has shape {found:?} in the checkpoint, expected {expected:?}")
+            }
+            CheckpointError::Dtype { name, expected, found } => {
+                write!(f, "tensor `{name}` holds {found} values in the checkpoint, expected {expected}")
+            }
+            CheckpointError::Metadata { key, expected, found } => {
+                write!(f, "the checkpoint's `{key}` is `{found}`, expected `{expected}`")
+            }
+            CheckpointError::DuplicateName { name } => {
+                write!(f, "two parameters are named `{name}`: a checkpoint needs distinct names")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CheckpointError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckpointError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A tensor as stored: its element type, shape and little-endian bytes.
+struct Stored {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl View for &Stored {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// The safetensors element type of `T`.
+fn dtype_of<T: Float>() -> Dtype {
+    if std::mem::size_of::<T>() == 4 {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// A readable name of an element type: `f32`, `f64`, `bf16`, `i64`, ...
+fn dtype_name(d: Dtype) -> String {
+    format!("{d:?}").to_lowercase()
+}
+
+impl Stored {
+    fn from_array<T: Float>(a: &ArrayD<T>) -> Stored {
+        let dtype = dtype_of::<T>();
+        let data = match dtype {
+            Dtype::F32 => a.iter().flat_map(|&x| (x.as_f64() as f32).to_le_bytes()).collect(),
+            _ => a.iter().flat_map(|&x| x.as_f64().to_le_bytes()).collect(),
+        };
+        Stored { dtype, shape: a.shape().to_vec(), data }
+    }
+
+    /// The array, or the error naming the tensor if its element type is not `T`.
+    fn into_array<T: Float>(self, name: &str) -> Result<ArrayD<T>, CheckpointError> {
+        let want = dtype_of::<T>();
+        if self.dtype != want {
+            return Err(CheckpointError::Dtype {
+                name: name.to_string(),
+                expected: dtype_name(want),
+                found: dtype_name(self.dtype),
+            });
+        }
+        let values: Vec<T> = match want {
+            Dtype::F32 => (self.data.chunks_exact(4))
+                .map(|b| T::cast(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+                .collect(),
+            _ => (self.data.chunks_exact(8))
+                .map(|b| T::cast(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])))
+                .collect(),
+        };
+        ArrayD::from_shape_vec(IxDyn(&self.shape), values)
+            .map_err(|e| CheckpointError::Format { message: format!("tensor `{name}` of shape {:?}: {e}", self.shape) })
+    }
+}
+
+/// Serialises named arrays and metadata.
+fn encode<T: Float>(
+    tensors: &[(String, ArrayD<T>)],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>, CheckpointError> {
+    let mut seen = HashSet::new();
+    for (name, _) in tensors {
+        if !seen.insert(name.as_str()) {
+            return Err(CheckpointError::DuplicateName { name: name.clone() });
+        }
+    }
+    let stored: Vec<(String, Stored)> = tensors.iter().map(|(n, a)| (n.clone(), Stored::from_array(a))).collect();
+    safetensors::serialize(stored.iter().map(|(n, s)| (n.as_str(), s)), metadata)
+        .map_err(|e| CheckpointError::Format { message: e.to_string() })
+}
+
+/// Parses a file's tensors (by name) and metadata.
+fn decode(bytes: &[u8]) -> Result<(BTreeMap<String, Stored>, HashMap<String, String>), CheckpointError> {
+    let format = |e: safetensors::SafeTensorError| CheckpointError::Format { message: e.to_string() };
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    let file = SafeTensors::deserialize(bytes).map_err(format)?;
+    let tensors = (file.tensors().into_iter())
+        .map(|(name, t)| (name, Stored { dtype: t.dtype(), shape: t.shape().to_vec(), data: t.data().to_vec() }))
+        .collect();
+    Ok((tensors, metadata))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    std::fs::write(path, bytes).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })
+}
+
+/// The module's parameters as a safetensors file in memory, named by
+/// [`Module::named_parameters`].
+///
+/// **Errors** if two parameters have the same name.
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_module_bytes, module_bytes};
+/// use slowgrad_runtime::nn::{Linear, Module};
+/// let a = slowgrad_runtime::seq![Linear::<f32>::new(3, 2, true)];
+/// let b = slowgrad_runtime::seq![Linear::<f32>::new(3, 2, true)];
+/// load_module_bytes(&b, &module_bytes(&a)?)?;
+/// assert!(a.parameters().iter().zip(b.parameters()).all(|(p, q)| p.value() == q.value()));
+/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// ```
+pub fn module_bytes<T: Float, M: Module<T> + ?Sized>(module: &M) -> Result<Vec<u8>, CheckpointError> {
+    let named: Vec<(String, ArrayD<T>)> =
+        module.named_parameters().into_iter().map(|(n, p)| (n, p.with_value(|v| v.clone()))).collect();
+    encode(&named, None)
+}
+
+/// Sets the module's parameters from a safetensors file in memory.
+///
+/// **Errors** if the bytes are not a safetensors file, or a parameter has no tensor, a tensor
+/// has no parameter, or a tensor's shape or element type differs from its parameter's (the
+/// error names the tensor); nothing is changed then.
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_module_bytes, module_bytes, CheckpointError};
+/// use slowgrad_runtime::nn::Linear;
+/// let with_bias = module_bytes(&Linear::<f64>::new(3, 2, true))?;
+/// let e = load_module_bytes(&Linear::<f64>::new(3, 2, false), &with_bias).unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     "the checkpoint has a tensor `bias` (shape [2]) that is not a parameter or buffer of what is loaded"
+/// );
+/// let e = load_module_bytes(&Linear::<f32>::new(3, 2, true), &with_bias).unwrap_err();
+/// assert_eq!(e.to_string(), "tensor `weight` holds f64 values in the checkpoint, expected f32");
+/// # Ok::<(), CheckpointError>(())
+/// ```
+pub fn load_module_bytes<T: Float, M: Module<T> + ?Sized>(module: &M, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let (mut tensors, _) = decode(bytes)?;
+    let named = module.named_parameters();
+    let mut seen = HashSet::new();
+    let mut values: Vec<(Var<T>, ArrayD<T>)> = Vec::with_capacity(named.len());
+    for (name, p) in named {
+        if !seen.insert(name.clone()) {
+            return Err(CheckpointError::DuplicateName { name });
+        }
+        let expected = p.shape();
+        let Some(stored) = tensors.remove(&name) else {
+            return Err(CheckpointError::Missing { name, shape: expected });
+        };
+        if stored.shape != expected {
+            return Err(CheckpointError::Shape { name, expected, found: stored.shape });
+        }
+        values.push((p, stored.into_array(&name)?));
+    }
+    if let Some((name, stored)) = tensors.into_iter().next() {
+        return Err(CheckpointError::Unexpected { name, shape: stored.shape });
+    }
+    for (p, v) in values {
+        p.set_value(v);
+    }
+    Ok(())
+}
+
+/// Saves the module's parameters to a safetensors file at `path`, named by
+/// [`Module::named_parameters`].
+///
+/// **Errors** if two parameters have the same name or the file cannot be written.
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_module, save_module};
+/// use slowgrad_runtime::nn::{LayerNorm, Module};
+/// let path = std::env::temp_dir().join("doc-layer-norm.safetensors");
+/// let a = LayerNorm::<f64>::new(4);
+/// a.weight.update(|w| w.fill(3.0));
+/// save_module(&a, &path)?;
+/// let b = LayerNorm::<f64>::new(4);
+/// load_module(&b, &path)?;
+/// assert_eq!(b.weight.value(), a.weight.value());
+/// # std::fs::remove_file(path).ok();
+/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// ```
+pub fn save_module<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
+    write(path.as_ref(), &module_bytes(module)?)
+}
+
+/// Sets the module's parameters from the safetensors file at `path`.
+///
+/// **Errors** if the file cannot be read or is not a safetensors file, or a parameter has no
+/// tensor, a tensor has no parameter, or a tensor's shape or element type differs from its
+/// parameter's (the error names the tensor); nothing is changed then.
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_module, CheckpointError};
+/// use slowgrad_runtime::nn::Linear;
+/// let e = load_module(&Linear::<f64>::new(2, 2, true), "no/such/file.safetensors").unwrap_err();
+/// assert!(matches!(e, CheckpointError::Io { .. }));
+/// assert!(e.to_string().starts_with("no/such/file.safetensors: "));
+/// ```
+pub fn load_module<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
+    load_module_bytes(module, &read(path.as_ref())?)
+}
+
+/// The optimiser's state as a safetensors file in memory: its buffers as tensors, and its
+/// kind, step count and number of parameters as metadata.
+///
+/// **Errors** never in practice (buffer names are distinct); the `Result` is that of the
+/// serialiser.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::checkpoint::{load_optimizer_bytes, optimizer_bytes};
+/// use slowgrad_runtime::optim::{Optimizer, OptimizerState, SGD};
+/// use slowgrad_runtime::Var;
+/// let w = Var::new(array![1.0f32, -1.0]);
+/// let mut opt = SGD::new(&w, 0.1).momentum(0.9);
+/// w.sum().backward();
+/// opt.step();
+/// let mut other = SGD::new(Var::new(array![0.0f32, 0.0]), 0.1).momentum(0.9);
+/// load_optimizer_bytes(&mut other, &optimizer_bytes(&opt)?)?;
+/// assert_eq!(other.state_dict(), opt.state_dict());
+/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// ```
+pub fn optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(opt: &O) -> Result<Vec<u8>, CheckpointError> {
+    let state = opt.state_dict();
+    let metadata = HashMap::from([
+        ("optimizer".to_string(), state.kind),
+        ("step".to_string(), state.step.to_string()),
+        ("parameters".to_string(), state.params.to_string()),
+    ]);
+    encode(&state.buffers, Some(metadata))
+}
+
+/// Sets the optimiser's state from a safetensors file in memory.
+///
+/// **Errors** if the bytes are not a safetensors file, the metadata is missing or names
+/// another kind of optimiser or number of parameters, or a buffer's name, shape or element
+/// type does not fit (the error names the tensor); nothing is changed then.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::checkpoint::{load_optimizer_bytes, optimizer_bytes};
+/// use slowgrad_runtime::optim::{Adam, Optimizer};
+/// use slowgrad_runtime::Var;
+/// let w = Var::new(array![1.0, 2.0]);
+/// let mut opt = Adam::new(&w, 0.1);
+/// w.sum().backward();
+/// opt.step();
+/// let mut smaller = Adam::new(Var::new(array![0.0]), 0.1);
+/// let e = load_optimizer_bytes(&mut smaller, &optimizer_bytes(&opt)?).unwrap_err();
+/// assert_eq!(e.to_string(), "tensor `exp_avg.0` has shape [2] in the checkpoint, expected [1]");
+/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// ```
+pub fn load_optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(
+    opt: &mut O,
+    bytes: &[u8],
+) -> Result<(), CheckpointError> {
+    let (tensors, metadata) = decode(bytes)?;
+    let get = |key: &str, expected: &str| {
+        metadata.get(key).cloned().ok_or_else(|| CheckpointError::Metadata {
+            key: key.into(),
+            expected: expected.into(),
+            found: "nothing".into(),
+        })
+    };
+    let number = |key: &str| -> Result<u64, CheckpointError> {
+        let text = get(key, "a number")?;
+        text.parse().map_err(|_| CheckpointError::Metadata {
+            key: key.into(),
+            expected: "a number".into(),
+            found: text,
+        })
+    };
+    let kind = get("optimizer", "the optimiser's name")?;
+    let step = number("step")?;
+    let params = number("parameters")? as usize;
+    let buffers = (tensors.into_iter())
+        .map(|(name, stored)| {
+            let array = stored.into_array(&name)?;
+            Ok((name, array))
+        })
+        .collect::<Result<Vec<_>, CheckpointError>>()?;
+    opt.load_state_dict(OptimizerStateDict { kind, step, params, buffers })
+}
+
+/// Saves the optimiser's state to a safetensors file at `path` (see [`optimizer_bytes`]).
+///
+/// **Errors** if the file cannot be written.
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_optimizer, save_optimizer};
+/// use slowgrad_runtime::optim::{AdamW, OptimizerState};
+/// use slowgrad_runtime::Var;
+/// let path = std::env::temp_dir().join("doc-adamw.safetensors");
+/// let opt = AdamW::new(Var::new(ndarray::array![1.0]), 0.1);
+/// save_optimizer(&opt, &path)?;
+/// let mut other = AdamW::new(Var::new(ndarray::array![5.0]), 0.1);
+/// load_optimizer(&mut other, &path)?;
+/// assert_eq!(other.state_dict().step, 0);
+/// # std::fs::remove_file(path).ok();
+/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// ```
+pub fn save_optimizer<T: Float, O: OptimizerState<T> + ?Sized>(
+    opt: &O,
+    path: impl AsRef<Path>,
+) -> Result<(), CheckpointError> {
+    write(path.as_ref(), &optimizer_bytes(opt)?)
+}
+
+/// Sets the optimiser's state from the safetensors file at `path` (see
+/// [`load_optimizer_bytes`]).
+///
+/// **Errors** if the file cannot be read, or as [`load_optimizer_bytes`].
+///
+/// ```
+/// use slowgrad_runtime::checkpoint::{load_optimizer, save_module, CheckpointError};
+/// use slowgrad_runtime::nn::Linear;
+/// use slowgrad_runtime::optim::SGD;
+/// use slowgrad_runtime::Var;
+/// // a module's file has no optimiser metadata
+/// let path = std::env::temp_dir().join("doc-not-an-optimizer.safetensors");
+/// save_module(&Linear::<f64>::new(1, 1, false), &path)?;
+/// let e = load_optimizer(&mut SGD::new(Var::new(ndarray::array![0.0]), 0.1), &path).unwrap_err();
+/// assert!(matches!(e, CheckpointError::Metadata { .. }));
+/// # std::fs::remove_file(path).ok();
+/// # Ok::<(), CheckpointError>(())
+/// ```
+pub fn load_optimizer<T: Float, O: OptimizerState<T> + ?Sized>(
+    opt: &mut O,
+    path: impl AsRef<Path>,
+) -> Result<(), CheckpointError> {
+    load_optimizer_bytes(opt, &read(path.as_ref())?)
+}
