@@ -24,7 +24,8 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EinsumError {
-    /// The pattern is empty or only white space.
+    /// A pattern with no term to run. (The parser reads an empty or white-space-only pattern
+    /// as one scalar term, numpy-style, so it does not return this.)
     EmptyPattern,
     /// A character that is neither a label, `,`, `->`, `...` nor white space.
     InvalidCharacter {
@@ -97,7 +98,7 @@ pub enum EinsumError {
     },
     /// Two sizes of one label that are neither equal nor 1.
     SizeMismatch {
-        /// The label.
+        /// The label; `...` for a dimension covered by an ellipsis.
         label: String,
         /// The first operand (0-based), or `None` for the output.
         first: Option<usize>,
@@ -136,6 +137,37 @@ pub enum EinsumError {
         /// The shape whose element count overflows.
         shape: Vec<usize>,
     },
+    /// The memory for a result could not be allocated.
+    AllocationFailed {
+        /// The result's shape.
+        shape: Vec<usize>,
+        /// The bytes asked for.
+        bytes: usize,
+    },
+}
+
+/// The name error values give a dimension covered by `...`.
+pub(crate) const ELLIPSIS: &str = "...";
+
+/// `n` and the noun, plural unless `n` is 1: "1 label", "2 labels".
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `bytes` in the largest binary unit that leaves at least 1, with one decimal: "512.0 GiB".
+fn human_bytes(bytes: usize) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 fn operand_name(op: Option<usize>) -> String {
@@ -182,16 +214,22 @@ impl fmt::Display for EinsumError {
                 if *ellipsis {
                     write!(
                         f,
-                        "operand {operand} has rank {rank} but its term `{term}` needs at least {labels} dimensions ({labels} labels plus `...`)"
+                        "operand {operand} has rank {rank} but its term `{term}` needs at least {} ({} plus `...`)",
+                        plural(*labels, "dimension"),
+                        plural(*labels, "label")
                     )
+                } else if term.is_empty() {
+                    write!(f, "operand {operand} has rank {rank} but its term is empty: an empty term is a scalar (rank 0)")
                 } else {
-                    write!(
-                        f,
-                        "operand {operand} has rank {rank} but its term `{term}` has {labels} label{}",
-                        if *labels == 1 { "" } else { "s" }
-                    )
+                    write!(f, "operand {operand} has rank {rank} but its term `{term}` has {}", plural(*labels, "label"))
                 }
             }
+            SizeMismatch { label, first, first_size, second, second_size } if label == ELLIPSIS => write!(
+                f,
+                "the dimensions of `...` have size {first_size} in {} but {second_size} in {}: they broadcast numpy-style (aligned from the right, each pair equal or one of them 1)",
+                operand_name(*first),
+                operand_name(*second)
+            ),
             SizeMismatch { label, first, first_size, second, second_size } => write!(
                 f,
                 "label `{label}` has size {first_size} in {} but {second_size} in {}: sizes of one label must be equal, or 1 to broadcast",
@@ -210,8 +248,60 @@ impl fmt::Display for EinsumError {
                 write!(f, "output shape {got:?} does not fit the pattern: expected {expected:?} (or 1 where a dimension is summed)")
             }
             TooLarge { shape } => write!(f, "shape {shape:?} has more elements than fit in usize"),
+            AllocationFailed { shape, bytes } => write!(
+                f,
+                "cannot allocate the result of shape {shape:?}: {bytes} bytes ({}) are more than the system gives",
+                human_bytes(*bytes)
+            ),
         }
     }
 }
 
 impl std::error::Error for EinsumError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rank(labels: usize, ellipsis: bool, term: &str) -> String {
+        EinsumError::RankMismatch { operand: 0, term: term.into(), labels, ellipsis, rank: 0 }.to_string()
+    }
+
+    #[test]
+    fn counts_are_singular_or_plural() {
+        assert_eq!(
+            rank(1, true, "...i"),
+            "operand 0 has rank 0 but its term `...i` needs at least 1 dimension (1 label plus `...`)"
+        );
+        assert_eq!(
+            rank(2, true, "...ij"),
+            "operand 0 has rank 0 but its term `...ij` needs at least 2 dimensions (2 labels plus `...`)"
+        );
+        assert_eq!(rank(1, false, "i"), "operand 0 has rank 0 but its term `i` has 1 label");
+        assert_eq!(rank(3, false, "ijk"), "operand 0 has rank 0 but its term `ijk` has 3 labels");
+        let count = |terms, operands| EinsumError::OperandCount { terms, operands }.to_string();
+        assert_eq!(count(1, 2), "the pattern has 1 input term but 2 operands were given");
+        assert_eq!(count(2, 1), "the pattern has 2 input terms but 1 operand was given");
+        assert_eq!(count(3, 0), "the pattern has 3 input terms but 0 operands were given");
+    }
+
+    #[test]
+    fn an_empty_term_is_named_a_scalar() {
+        let text = EinsumError::RankMismatch { operand: 1, term: String::new(), labels: 0, ellipsis: false, rank: 2 }
+            .to_string();
+        assert_eq!(text, "operand 1 has rank 2 but its term is empty: an empty term is a scalar (rank 0)");
+    }
+
+    #[test]
+    fn allocation_failures_name_the_shape_and_bytes() {
+        let e = EinsumError::AllocationFailed { shape: vec![1 << 23, 1 << 23], bytes: 1 << 49 };
+        assert_eq!(
+            e.to_string(),
+            "cannot allocate the result of shape [8388608, 8388608]: 562949953421312 bytes (512.0 TiB) are more than the system gives"
+        );
+        assert_eq!(human_bytes(1000), "1000 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+        assert_eq!(human_bytes(usize::MAX), "16.0 EiB");
+    }
+}

@@ -5,7 +5,7 @@
 //! the size given by the output shape). Together with size-1 broadcasting on both sides, this
 //! family is closed under differentiation: [`ExtEinsum::gradient`] gives another member.
 
-use crate::error::EinsumError;
+use crate::error::{EinsumError, ELLIPSIS};
 use crate::parse::{Axis, Equation};
 use std::fmt;
 
@@ -228,14 +228,14 @@ impl ExtEinsum {
                 if let Some(j) = term[..i].iter().position(|&m| m == l) {
                     if shape[j] != d {
                         return Err(EinsumError::DiagonalMismatch {
-                            label: self.names[l].clone(),
+                            label: self.error_name(l),
                             operand: k,
                             first_size: shape[j],
                             second_size: d,
                         });
                     }
                 }
-                merge(&mut sizes[l], d, Some(k), &self.names[l])?;
+                merge(&mut sizes[l], d, Some(k), || self.error_name(l))?;
             }
         }
         if let Some(shape) = output {
@@ -244,20 +244,29 @@ impl ExtEinsum {
                 return Err(EinsumError::OutputShape { expected, got: shape.to_vec() });
             }
             for (&l, &d) in self.output.iter().zip(shape) {
-                merge(&mut sizes[l], d, None, &self.names[l])?;
+                merge(&mut sizes[l], d, None, || self.error_name(l))?;
             }
         }
         let mut out = Vec::with_capacity(sizes.len());
         for (l, s) in sizes.iter().enumerate() {
             match s {
                 Some((d, _)) => out.push(*d),
-                None if self.output.contains(&l) => {
-                    return Err(EinsumError::UnknownSize { label: self.names[l].clone() })
-                }
+                None if self.output.contains(&l) => return Err(EinsumError::UnknownSize { label: self.error_name(l) }),
                 None => out.push(1),
             }
         }
         Ok(out)
+    }
+
+    /// The name errors give label `l`: its own, or `...` for a dimension covered by an ellipsis
+    /// (named `0`, `1`, ... here, which the user never wrote).
+    fn error_name(&self, l: usize) -> String {
+        let name = &self.names[l];
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            ELLIPSIS.to_string()
+        } else {
+            name.clone()
+        }
     }
 
     /// The output shape for the given label sizes (every output label at its full size).
@@ -342,7 +351,7 @@ pub fn checked_len(shape: &[usize]) -> Result<usize, EinsumError> {
     Ok(if shape.contains(&0) { 0 } else { nonzero })
 }
 
-fn merge(slot: &mut Option<(usize, Who)>, d: usize, who: Who, name: &str) -> Result<(), EinsumError> {
+fn merge(slot: &mut Option<(usize, Who)>, d: usize, who: Who, name: impl Fn() -> String) -> Result<(), EinsumError> {
     match *slot {
         None => *slot = Some((d, who)),
         Some((s, w)) => {
@@ -351,7 +360,7 @@ fn merge(slot: &mut Option<(usize, Who)>, d: usize, who: Who, name: &str) -> Res
                 *slot = Some((d, who));
             } else {
                 return Err(EinsumError::SizeMismatch {
-                    label: name.to_string(),
+                    label: name(),
                     first: w,
                     first_size: s,
                     second: who,
@@ -414,6 +423,40 @@ mod tests {
         // explicit output without `...` sums the ellipsis dimensions
         assert_eq!(ExtEinsum::parse("...i->i", &[3]).unwrap().to_string(), "01i->i");
         assert_eq!(ExtEinsum::parse("i...j,j...->i...", &[3, 2]).unwrap().to_string(), "i0j,j0->i0");
+    }
+
+    #[test]
+    fn ellipsis_size_errors_name_the_ellipsis() {
+        // batch shapes (2,3) and (4,3): the ellipsis's first dimension is 2 against 4
+        let e = ExtEinsum::parse("...i,...i->...i", &[3, 3]).unwrap();
+        let err = e.label_sizes(&[&[2, 3, 5], &[4, 3, 5]], None).unwrap_err();
+        assert_eq!(
+            err,
+            EinsumError::SizeMismatch {
+                label: "...".into(),
+                first: Some(0),
+                first_size: 2,
+                second: Some(1),
+                second_size: 4
+            }
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("the dimensions of `...` have size 2 in operand 0 but 4 in operand 1"), "{text}");
+        assert!(!text.contains("`0`"), "{text}");
+        // right-aligned: a shorter ellipsis meets the last dimensions of a longer one
+        let e = ExtEinsum::parse("...i,...i->...i", &[3, 2]).unwrap();
+        let err = e.label_sizes(&[&[2, 3, 5], &[4, 5]], None).unwrap_err();
+        assert!(
+            matches!(err, EinsumError::SizeMismatch { ref label, first_size: 3, second_size: 4, .. } if label == "...")
+        );
+        // the output's own ellipsis dimensions, in a gradient equation
+        let g = ExtEinsum::parse("...i->...", &[2]).unwrap().gradient(0);
+        let err = g.label_sizes(&[&[3]], Some(&[5, 2])).unwrap_err();
+        assert!(matches!(err, EinsumError::SizeMismatch { ref label, second: None, .. } if label == "..."), "{err}");
+        // a real label keeps its name
+        let e = ExtEinsum::parse("...i,...i->...i", &[2, 2]).unwrap();
+        let err = e.label_sizes(&[&[2, 3], &[2, 4]], None).unwrap_err();
+        assert!(matches!(err, EinsumError::SizeMismatch { ref label, .. } if label == "i"));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! named-term  := token ( ws+ token )*          -- token: identifier or "..."
 //! ```
 //!
-//! White space around terms, commas and the arrow is ignored.
+//! White space around terms, commas and the arrow is ignored. An empty term is a scalar
+//! (0-dimensional) operand or output, so an empty or white-space-only pattern, like `"->"`, is
+//! one scalar operand returned as it is (numpy's and torch's reading).
 //!
 //! # Letters or names
 //!
@@ -122,6 +124,37 @@ impl Equation {
     /// ```
     pub fn parse(pattern: &str) -> Result<Equation, EinsumError> {
         parse(pattern)
+    }
+
+    /// The labels of a named-label pattern that appear exactly once across the input terms and
+    /// not in the explicit output, in order of first appearance: each is summed away, which in a
+    /// pattern such as `"batch inp, out inpt -> batch out"` is more likely a typo than intended.
+    /// Empty for single-letter patterns (where `"ij->i"` sums `j` on purpose, numpy-style) and for
+    /// an implicit output (which keeps every label seen once).
+    ///
+    /// The pattern stays valid: callers may show these labels as a hint.
+    ///
+    /// ```
+    /// use slowgrad_core::Equation;
+    /// let typo = Equation::parse("batch inp, out inpt -> batch out").unwrap();
+    /// assert_eq!(typo.summed_once_named_labels(), ["inp", "inpt"]);
+    /// let fine = Equation::parse("batch inp, out inp -> batch out").unwrap();
+    /// assert!(fine.summed_once_named_labels().is_empty());
+    /// // single letters: summing a label away is ordinary
+    /// assert!(Equation::parse("ij->i").unwrap().summed_once_named_labels().is_empty());
+    /// ```
+    pub fn summed_once_named_labels(&self) -> Vec<String> {
+        let Some(output) = self.output.as_ref().filter(|_| self.named) else {
+            return Vec::new();
+        };
+        (0..self.names.len())
+            .filter(|&l| {
+                let uses: usize =
+                    self.inputs.iter().map(|t| t.axes.iter().filter(|a| **a == Axis::Label(l)).count()).sum();
+                uses == 1 && !output.axes.contains(&Axis::Label(l))
+            })
+            .map(|l| self.names[l].clone())
+            .collect()
     }
 
     fn fmt_term(&self, term: &Term, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -285,9 +318,7 @@ fn parse_named_term(raw: &RawTerm<'_>, labels: &mut Labels) -> Result<Term, Eins
 }
 
 fn parse(pattern: &str) -> Result<Equation, EinsumError> {
-    if pattern.trim().is_empty() {
-        return Err(EinsumError::EmptyPattern);
-    }
+    // an empty or white-space-only pattern is one empty term: a scalar operand, kept as it is
     if let Some((position, ch)) = pattern.char_indices().find(|(_, c)| !c.is_ascii()) {
         return Err(EinsumError::InvalidCharacter { ch, position });
     }
@@ -389,9 +420,48 @@ mod tests {
     }
 
     #[test]
+    fn empty_and_blank_patterns_are_one_scalar_term() {
+        let scalar = Term { axes: vec![], text: String::new() };
+        for p in ["", " ", " \t\n ", "->", " -> ", "  ->"] {
+            let eq = Equation::parse(p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            assert_eq!(eq.inputs, std::slice::from_ref(&scalar), "{p:?}");
+            assert!(eq.names.is_empty() && !eq.named, "{p:?}");
+            let explicit = p.contains("->");
+            assert_eq!(eq.output, explicit.then(|| scalar.clone()), "{p:?}");
+            assert_eq!(eq.to_string(), if explicit { "->" } else { "" }, "{p:?}");
+        }
+        // two scalars multiplied, as in numpy's `einsum(",", 2, 3)`
+        let eq = Equation::parse(" , ").unwrap();
+        assert_eq!(eq.inputs, [scalar.clone(), scalar]);
+        // an output label still needs an input
+        assert_eq!(err("->i"), EinsumError::OutputLabelNotInInput { label: "i".into() });
+        assert_eq!(err(" ->  i "), EinsumError::OutputLabelNotInInput { label: "i".into() });
+    }
+
+    #[test]
+    fn named_labels_summed_once_are_listed() {
+        let once = |p: &str| Equation::parse(p).unwrap().summed_once_named_labels();
+        // the typo `inpt`: both `inp` and `inpt` appear once and are summed away
+        assert_eq!(once("batch inp, out inpt -> batch out"), ["inp", "inpt"]);
+        // every label seen once and summed away is listed, whether meant or not
+        assert_eq!(once("batch hidden, out inp -> batch out"), ["hidden", "inp"]);
+        assert_eq!(once("... row col, col out -> ... out"), ["row"]);
+        // contracted labels appear twice; kept labels are in the output
+        assert!(once("batch inp, out inp -> batch out").is_empty());
+        assert!(once("... row col, col out -> ... row out").is_empty());
+        // a diagonal counts its label twice: a trace is not a typo
+        assert!(once("row row -> ").is_empty());
+        // an implicit output keeps every label seen once
+        assert!(once("batch inp, out inpt").is_empty());
+        // single-letter patterns sum on purpose
+        assert!(once("ij,kj->i").is_empty());
+        assert!(once("ij -> i").is_empty());
+        // order of first appearance, each name once
+        assert_eq!(once("zeta a1, b2 alpha -> a1"), ["zeta", "b2", "alpha"]);
+    }
+
+    #[test]
     fn errors() {
-        assert_eq!(err(""), EinsumError::EmptyPattern);
-        assert_eq!(err("   "), EinsumError::EmptyPattern);
         assert_eq!(err("ij,jk->ik->i"), EinsumError::TwoArrows { position: 9 });
         assert_eq!(err("i1,j->ij"), EinsumError::InvalidCharacter { ch: '1', position: 1 });
         assert_eq!(err("ij->i,j"), EinsumError::CommaInOutput { position: 5 });

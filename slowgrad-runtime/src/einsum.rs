@@ -415,17 +415,23 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
 /// `einsum!` generates one kernel for each of these equations. An ellipsis is taken to cover no
 /// dimension; see [`explain_for`] to give the operands' ranks.
 ///
+/// A named label that appears once in the inputs and not in the output is summed away, which
+/// is more often a typo than intended; the text ends with a hint naming each such label
+/// ([`Equation::summed_once_named_labels`]). The pattern still runs, as in numpy.
+///
 /// **Errors** if the pattern is malformed.
 ///
 /// ```
 /// let text = slowgrad_runtime::explain("ij,jk->ik").unwrap();
 /// assert!(text.starts_with("forward: ij,jk->ik"));
 /// assert!(text.contains("d#0 from d#2: ik,jk->ij"));
+/// let typo = slowgrad_runtime::explain("batch inp, out inpt -> batch out").unwrap();
+/// assert!(typo.contains("hint: label `inpt` appears once and is summed away: a typo?"));
 /// ```
 pub fn explain(pattern: &str) -> Result<String, EinsumError> {
     let eq = Equation::parse(pattern)?;
     let ranks: Vec<usize> = eq.inputs.iter().map(|t| t.label_count()).collect();
-    explain_equation(&ExtEinsum::resolve(&eq, &ranks)?)
+    explain_equation(&eq, &ExtEinsum::resolve(&eq, &ranks)?)
 }
 
 /// [`explain`] for operands of the given ranks (which matter when the pattern has `...`).
@@ -437,9 +443,17 @@ pub fn explain(pattern: &str) -> Result<String, EinsumError> {
 /// assert!(text.starts_with("forward: 0ij,jk->0ik"));
 /// ```
 pub fn explain_for(pattern: &str, ranks: &[usize]) -> Result<String, EinsumError> {
-    explain_equation(&ExtEinsum::parse(pattern, ranks)?)
+    let eq = Equation::parse(pattern)?;
+    explain_equation(&eq, &ExtEinsum::resolve(&eq, ranks)?)
 }
 
-fn explain_equation(ext: &ExtEinsum) -> Result<String, EinsumError> {
-    Ok(Explanation::new(ext).to_string())
+fn explain_equation(eq: &Equation, ext: &ExtEinsum) -> Result<String, EinsumError> {
+    let mut text = Explanation::new(ext).to_string();
+    for label in eq.summed_once_named_labels() {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("hint: label `{label}` appears once and is summed away: a typo?\n"));
+    }
+    Ok(text)
 }

@@ -27,6 +27,7 @@
 //! [`PAR_MIN_WORK`] (products) or [`NEST_PAR_MIN_WORK`] (loop nests) never touches a thread.
 //! [`execute_reference`] is the plain loop nest every kernel is tested against.
 
+mod alloc;
 mod cache;
 mod gemm;
 mod nest;
@@ -133,7 +134,7 @@ pub(crate) fn execute_as<T: Float>(
     // which no view aliases and in which distinct output index tuples are distinct elements.
     if ready.overwrite {
         // every element is written before any is read: no zeroing first
-        let mut out = ArrayD::<T>::uninit(IxDyn(shape));
+        let mut out = alloc::try_uninit::<T>(shape)?;
         debug_assert!(out.is_standard_layout());
         if cfg!(debug_assertions) {
             // NaN in every element, so a test sees any the run fails to write
@@ -143,7 +144,7 @@ pub(crate) fn execute_as<T: Float>(
         // SAFETY: `overwrites` means the run wrote every element of the output.
         Ok(unsafe { out.assume_init() })
     } else {
-        let mut out = zeros::<T>(shape);
+        let mut out = alloc::try_zeros::<T>(shape)?;
         debug_assert!(out.is_standard_layout());
         unsafe { prepared.run(out.as_mut_ptr(), ptrs.get()) };
         Ok(out)
