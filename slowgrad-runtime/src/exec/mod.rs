@@ -27,7 +27,7 @@
 //! [`PAR_MIN_WORK`] (products) or [`NEST_PAR_MIN_WORK`] (loop nests) never touches a thread.
 //! [`execute_reference`] is the plain loop nest every kernel is tested against.
 
-mod alloc;
+pub(crate) mod alloc;
 mod cache;
 mod gemm;
 mod nest;

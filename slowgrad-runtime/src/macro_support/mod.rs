@@ -33,7 +33,7 @@ pub use slowgrad_core::KernelKind;
 pub use slowgrad_macros::{einsum as expand_einsum, try_einsum as expand_try_einsum};
 
 use crate::{exec, Kernel};
-use slowgrad_core::{checked_len, EinsumError, ExtEinsum};
+use slowgrad_core::{EinsumError, ExtEinsum};
 use std::marker::PhantomData;
 
 /// An extended einsum as constant data: label ids per term (a repeat is a diagonal; an output
@@ -234,7 +234,7 @@ pub fn large<T: Float>(
 
 /// Step 3 of a generated kernel: its zeroed output, of `out_shape` or the output labels' sizes.
 ///
-/// **Errors** if the output's element count overflows.
+/// **Errors** if the output's element count overflows or the memory cannot be allocated.
 #[inline]
 pub fn output<T: Float, const L: usize, const R: usize>(
     data: &'static KernelData,
@@ -245,8 +245,7 @@ pub fn output<T: Float, const L: usize, const R: usize>(
         Some(s) => std::array::from_fn(|i| s[i]),
         None => std::array::from_fn(|i| sizes[data.labels.output[i]]),
     };
-    checked_len(&shape)?;
-    Ok(exec::zeros::<T>(&shape))
+    exec::alloc::try_zeros::<T>(&shape)
 }
 
 /// The stride of a loop along an axis of length `dim` and stride `stride`, for a label of size
