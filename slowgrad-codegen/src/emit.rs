@@ -15,7 +15,7 @@
 
 use crate::analyse::{Analysis, Compiled, KernelPlan, StaticPlan};
 use crate::nest;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use slowgrad_core::ExtEinsum;
 use syn::spanned::Spanned;
@@ -128,6 +128,32 @@ fn emit_ellipsis(a: &Analysis, p: &TokenStream) -> TokenStream {
     }
 }
 
+/// A warning at the pattern for each named label that appears once and is not in the output
+/// (summed away, as numpy would: often a typo such as `inpt` for `inp`). Stable Rust gives
+/// procedural macros no warnings of their own, so the note is the deprecation warning of a
+/// local function called at the pattern; `#[allow(deprecated)]` on the call silences it.
+fn summed_once_notes(a: &Analysis) -> TokenStream {
+    let labels = a.equation.summed_once_named_labels();
+    if labels.is_empty() {
+        return TokenStream::new();
+    }
+    let list: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
+    let (these, appear) = if labels.len() == 1 { ("label", "appears") } else { ("labels", "appear") };
+    let note = format!(
+        "einsum! pattern {:?}: {these} {} {appear} once and not in the output, so {} summed away; if this is meant, write `#[allow(deprecated)]` on the statement",
+        a.pattern.value(),
+        list.join(", "),
+        if labels.len() == 1 { "it is" } else { "they are" },
+    );
+    let span = a.pattern.span();
+    quote_spanned! {span=>
+        #[deprecated(note = #note)]
+        #[allow(non_snake_case)]
+        fn named_label_summed_once() {}
+        named_label_summed_once();
+    }
+}
+
 /// The whole expansion: a block expression.
 pub fn emit(a: &Analysis, mode: Mode) -> TokenStream {
     let krate = &a.krate;
@@ -136,7 +162,13 @@ pub fn emit(a: &Analysis, mode: Mode) -> TokenStream {
         Compiled::Static(plan) => emit_static(a, plan, p),
         Compiled::Ellipsis => emit_ellipsis(a, p),
     };
-    let names: Vec<syn::Ident> = (0..a.operands.len()).map(|i| format_ident!("__slowgrad_o{}", i)).collect();
+    // The operand bindings, the rank checks and the call are written in the user's syntax
+    // context, located at the pattern (at the operand for its rank check), so that type errors
+    // point there as they would in hand-written code; they reach `__private` through a `use`
+    // item (items are not hygienic, so the alias resolves from that context too).
+    let user = a.pattern.span();
+    let alias = Ident::new("__slowgrad_private", user);
+    let names: Vec<Ident> = (0..a.operands.len()).map(|i| Ident::new(&format!("__slowgrad_o{i}"), user)).collect();
     let exprs = &a.operands;
     let checks = a.operands.iter().zip(&names).zip(a.equation.inputs.iter().zip(&a.labels)).map(|((e, n), (t, &l))| {
         // every token spanned at the operand (the rank literal and the binding included), so a
@@ -144,22 +176,25 @@ pub fn emit(a: &Analysis, mode: Mode) -> TokenStream {
         let span = e.span();
         let mut l = proc_macro2::Literal::usize_unsuffixed(l);
         l.set_span(span);
-        // the binding's name resolves where the expansion's bindings do (the invocation), but is
-        // located at the operand
-        let n = syn::Ident::new(&n.to_string(), proc_macro2::Span::call_site().located_at(span));
+        let n = Ident::new(&n.to_string(), span.resolved_at(user));
+        let alias = Ident::new("__slowgrad_private", span);
         if t.has_ellipsis() {
-            quote_spanned!(span=> #p::rank_at_least::<#l, _>(&#n);)
+            quote_spanned!(span=> #alias::rank_at_least::<#l, _>(&#n);)
         } else {
-            quote_spanned!(span=> #p::rank_is::<#l, _>(&#n);)
+            quote_spanned!(span=> #alias::rank_is::<#l, _>(&#n);)
         }
     });
-    let call = quote!(#p::run::<__SlowgradPlan, _>((#(#names,)*)));
+    let call = quote_spanned!(user=> #alias::run::<__SlowgradPlan, _>((#(#names,)*)));
     let call = match mode {
-        Mode::Panic => quote!(#p::unwrap(#call)),
+        Mode::Panic => quote_spanned!(user=> #alias::unwrap(#call)),
         Mode::Try => call,
     };
+    let notes = summed_once_notes(a);
     quote! {
         {
+            #[allow(unused_imports)]
+            use #p as #alias;
+            #notes
             #items
             match (#(#exprs,)*) {
                 (#(#names,)*) => {
