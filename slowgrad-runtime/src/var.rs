@@ -254,6 +254,10 @@ pub struct BackwardOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BackwardError {
+    /// The value does not require a gradient: it was computed from constants only
+    /// ([`Var::constant`], [`Var::detach`]) or under [`no_grad`], so it has no graph to go
+    /// back through.
+    NoGrad,
     /// `backward()` without a seed needs a single-element output.
     NotScalar {
         /// The output's shape.
@@ -303,6 +307,10 @@ pub enum BackwardError {
 impl fmt::Display for BackwardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BackwardError::NoGrad => write!(
+                f,
+                "backward() from a value that does not require grad: it was computed from constants only (Var::constant, detach) or under no_grad, so no gradient can flow to any leaf; make the inputs with Var::new and compute outside no_grad"
+            ),
             BackwardError::NotScalar { shape } => write!(
                 f,
                 "backward() needs a single-element output, but the output has shape {shape:?}: use backward_with(upstream) to seed the gradient"
@@ -374,18 +382,22 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// ```
     #[track_caller]
     pub fn value(&self) -> Array<T, D> {
-        self.node.value.borrow().clone().into_dimensionality::<D>().expect("value rank fits the Var's dimension")
+        self.value_ref("value").clone().into_dimensionality::<D>().expect("value rank fits the Var's dimension")
     }
 
     /// Calls `f` with a borrow of the value, without copying it.
+    ///
+    /// **Panics** if called inside an [`Var::update`] of the same value. Inside `f`, the value
+    /// may be read but not changed ([`Var::set_value`] and [`Var::update`] panic).
     ///
     /// ```
     /// use slowgrad_runtime::Var;
     /// let x = Var::new(ndarray::array![1.0, 2.0, 3.0]);
     /// assert_eq!(x.with_value(|v| v.sum()), 6.0);
     /// ```
+    #[track_caller]
     pub fn with_value<R>(&self, f: impl FnOnce(&ArrayD<T>) -> R) -> R {
-        f(&self.node.value.borrow())
+        f(&self.value_ref("with_value"))
     }
 
     /// The value's shape.
@@ -394,8 +406,9 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.shape(), [2, 3, 4]);
     /// ```
+    #[track_caller]
     pub fn shape(&self) -> Vec<usize> {
-        self.node.value.borrow().shape().to_vec()
+        self.value_ref("shape").shape().to_vec()
     }
 
     /// The value's number of dimensions.
@@ -404,8 +417,9 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.ndim(), 3);
     /// ```
+    #[track_caller]
     pub fn ndim(&self) -> usize {
-        self.node.value.borrow().ndim()
+        self.value_ref("ndim").ndim()
     }
 
     /// The single element of a one-element value.
@@ -419,14 +433,15 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// ```
     #[track_caller]
     pub fn item(&self) -> T {
-        let v = self.node.value.borrow();
+        let v = self.value_ref("item");
         assert!(v.len() == 1, "item() needs a single-element value, got shape {:?}", v.shape());
         *v.iter().next().expect("one element")
     }
 
     /// Replaces the value (used by optimisers). The shape may not change.
     ///
-    /// **Panics** if the shape differs.
+    /// **Panics** if the shape differs, or if the value is borrowed at the time (by a
+    /// [`Var::with_value`] or [`Var::update`] of the same node that is still running).
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
@@ -436,23 +451,61 @@ impl<T: Float, D: Dimension> Var<T, D> {
     #[track_caller]
     pub fn set_value(&self, value: Array<T, D>) {
         let value = value.into_dyn();
-        let mut v = self.node.value.borrow_mut();
-        assert_eq!(v.shape(), value.shape(), "set_value may not change the shape");
+        let mut v = self.value_mut("set_value");
+        assert!(
+            v.shape() == value.shape(),
+            "set_value may not change the shape: the value has shape {:?}, the new one {:?}",
+            v.shape(),
+            value.shape()
+        );
         *v = value;
     }
 
     /// Updates the value in place (used by optimisers).
+    ///
+    /// **Panics** if `f` changes the shape, or if the value is borrowed at the time (by a
+    /// [`Var::with_value`] or [`Var::update`] of the same node that is still running; `f` may
+    /// not read the value through another handle either).
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
     /// x.update(|v| *v *= 10.0);
     /// assert_eq!(x.value(), ndarray::array![10.0, 20.0]);
     /// ```
+    #[track_caller]
     pub fn update(&self, f: impl FnOnce(&mut ArrayD<T>)) {
-        let mut v = self.node.value.borrow_mut();
+        let mut v = self.value_mut("update");
         let shape = v.shape().to_vec();
         f(&mut v);
-        assert_eq!(v.shape(), &shape[..], "update may not change the shape");
+        assert!(
+            v.shape() == &shape[..],
+            "update may not change the shape: it was {shape:?}, it became {:?}",
+            v.shape()
+        );
+    }
+
+    /// The value, borrowed for writing by `op`, with a clear panic if it is borrowed already.
+    #[track_caller]
+    fn value_mut(&self, op: &str) -> std::cell::RefMut<'_, ArrayD<T>> {
+        match self.node.value.try_borrow_mut() {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "{op} on Var #{} while its value is borrowed (by a with_value or update of the same value that is still running): change the value after that closure returns",
+                self.node.id
+            ),
+        }
+    }
+
+    /// The value, borrowed for reading by `op`, with a clear panic if it is being updated.
+    #[track_caller]
+    fn value_ref(&self, op: &str) -> std::cell::Ref<'_, ArrayD<T>> {
+        match self.node.value.try_borrow() {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "{op} on Var #{} while its value is being changed (inside an update of the same value): read it before or after the update",
+                self.node.id
+            ),
+        }
     }
 
     /// The accumulated gradient of a leaf (a copy), `None` before any backward pass reached it.
@@ -610,8 +663,9 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// Backward pass from a single-element output, seeded with 1.
     ///
-    /// **Panics** if the output has more than one element (use [`Var::backward_with`]) or if
-    /// the graph was released by an earlier backward pass.
+    /// **Panics** if the value does not require a gradient (it was computed from constants
+    /// only, or under [`no_grad`]), if it has more than one element (use
+    /// [`Var::backward_with`]), or if the graph was released by an earlier backward pass.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, Var};
@@ -631,12 +685,17 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Errors** as [`Var::backward`] panics.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// use slowgrad_runtime::{einsum, no_grad, BackwardError, BackwardOptions, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// let y = einsum("i->i", &[&x]).unwrap();
     /// assert!(y.try_backward(BackwardOptions::default()).is_err()); // two elements: needs a seed
+    /// let c = no_grad(|| einsum("i->", &[&x]).unwrap()); // made under no_grad: no graph
+    /// assert_eq!(c.try_backward(BackwardOptions::default()), Err(BackwardError::NoGrad));
     /// ```
     pub fn try_backward(&self, opts: BackwardOptions) -> Result<(), BackwardError> {
+        if !self.node.requires_grad {
+            return Err(BackwardError::NoGrad);
+        }
         let shape = self.shape();
         if shape.iter().product::<usize>() != 1 {
             return Err(BackwardError::NotScalar { shape });
@@ -646,7 +705,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// Backward pass seeded with `upstream` = dL/d(self); gradients accumulate into the leaves.
     ///
-    /// **Panics** if `upstream`'s shape differs from the value's, or if the graph was released.
+    /// **Panics** if the value does not require a gradient, if `upstream`'s shape differs from
+    /// the value's, or if the graph was released.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, Var};
@@ -663,7 +723,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// Backward pass with a seed and options.
     ///
-    /// **Errors** if the seed's shape differs from the value's or the graph was released.
+    /// **Errors** if the value does not require a gradient, the seed's shape differs from the
+    /// value's, or the graph was released.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, BackwardError, BackwardOptions, Var};
@@ -671,12 +732,18 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// let y = einsum("i->i", &[&x]).unwrap();
     /// let e = y.try_backward_with(ndarray::array![1.0], BackwardOptions::default()).unwrap_err();
     /// assert_eq!(e, BackwardError::SeedShape { expected: vec![2], got: vec![1] });
+    /// let c = Var::constant(ndarray::array![1.0, 2.0]);
+    /// let e = c.try_backward_with(ndarray::array![1.0, 1.0], BackwardOptions::default()).unwrap_err();
+    /// assert_eq!(e, BackwardError::NoGrad);
     /// ```
     pub fn try_backward_with<D2: Dimension>(
         &self,
         upstream: Array<T, D2>,
         opts: BackwardOptions,
     ) -> Result<(), BackwardError> {
+        if !self.node.requires_grad {
+            return Err(BackwardError::NoGrad);
+        }
         let expected = self.shape();
         if upstream.shape() != &expected[..] {
             return Err(BackwardError::SeedShape { expected, got: upstream.shape().to_vec() });
@@ -696,6 +763,9 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// assert_eq!(x.grad().unwrap(), ndarray::array![3.0, 4.0]);
     /// ```
     pub fn try_backward_with_var(&self, upstream: &Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
+        if !self.node.requires_grad {
+            return Err(BackwardError::NoGrad);
+        }
         if !self.node.value.borrow().shape().eq(upstream.node.value.borrow().shape()) {
             return Err(BackwardError::SeedShape { expected: self.shape(), got: upstream.shape() });
         }

@@ -13,7 +13,10 @@ type Dyn<T> = Var<T, IxDyn>;
 #[track_caller]
 pub(crate) fn reshape<T: Float>(x: &Dyn<T>, shape: &[usize]) -> Dyn<T> {
     let from = x.shape();
-    let (n, m) = (from.iter().product::<usize>(), shape.iter().product::<usize>());
+    let n = from.iter().product::<usize>();
+    let Some(m) = shape.iter().try_fold(1usize, |m, &d| m.checked_mul(d)) else {
+        panic!("cannot reshape shape {from:?} ({n} elements) to {shape:?}: the product of those sizes overflows usize");
+    };
     assert!(n == m, "cannot reshape shape {from:?} ({n} elements) to {shape:?} ({m} elements)");
     if from == shape {
         return x.clone();
@@ -27,7 +30,7 @@ pub(crate) fn reshape<T: Float>(x: &Dyn<T>, shape: &[usize]) -> Dyn<T> {
 impl<T: Float, D: Dimension> Var<T, D> {
     /// The same elements with shape `shape`, in row-major order (like `torch.reshape`).
     ///
-    /// **Panics** if the element counts differ.
+    /// **Panics** if the element counts differ (or the new sizes' product overflows `usize`).
     ///
     /// ```
     /// use ndarray::array;
