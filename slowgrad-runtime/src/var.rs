@@ -10,7 +10,8 @@
 
 use crate::Float;
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
-use smallvec::SmallVec;
+use smallvec::{smallvec, SmallVec};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
@@ -132,6 +133,64 @@ enum Backward<T: Float> {
     Fn(Box<dyn BackwardFn<T>>),
     /// The gradient kernels of a kernel (stored as it is, without a second box).
     Kernel(Box<dyn crate::einsum::Kernel<T>>),
+    /// A cast from another element type: the gradient is cast back and sent into the input's
+    /// graph, which a pass of that type goes through after this one (see [`backward`]).
+    Cast(Box<dyn CastSource<T>>),
+}
+
+/// The input of a cast to `U`, of another element type.
+trait CastSource<U: Float> {
+    /// The input's id.
+    fn id(&self) -> u64;
+    /// The input's element type.
+    fn type_name(&self) -> &'static str;
+    /// Casts `g` (the gradient of the cast's result) to the input's type and adds it to the
+    /// seeds of the pass through the input's graph.
+    fn defer(&self, g: &Var<U, IxDyn>, later: &mut Vec<Box<dyn Deferred>>);
+}
+
+/// A cast's input of element type `S`.
+struct Source<S: Float>(Var<S, IxDyn>);
+
+impl<S: Float, U: Float> CastSource<U> for Source<S> {
+    fn id(&self) -> u64 {
+        self.0.node.id
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<S>()
+    }
+
+    fn defer(&self, g: &Var<U, IxDyn>, later: &mut Vec<Box<dyn Deferred>>) {
+        let seed = (self.0.node.clone(), g.cast::<S>());
+        match later.iter_mut().find_map(|d| d.as_any_mut().downcast_mut::<Seeds<S>>()) {
+            Some(seeds) => seeds.0.push(seed),
+            None => later.push(Box::new(Seeds(smallvec![seed]))),
+        }
+    }
+}
+
+/// The gradients found for the targets of a pass (see [`gradients`]), each a `Var<T, IxDyn>`
+/// of the targets' element type; a target reached by several passes appears once per pass.
+type Found = Vec<(u64, Box<dyn Any>)>;
+
+/// The seeds of a pass of another element type, run after the current one.
+trait Deferred {
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn run(self: Box<Self>, opts: BackwardOptions, targets: Option<&[u64]>) -> Result<Found, BackwardError>;
+}
+
+/// Nodes of element type `S` and the gradients flowing into them.
+struct Seeds<S: Float>(Roots<S>);
+
+impl<S: Float> Deferred for Seeds<S> {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn run(self: Box<Self>, opts: BackwardOptions, targets: Option<&[u64]>) -> Result<Found, BackwardError> {
+        backward(self.0, opts, targets)
+    }
 }
 
 enum Origin<T: Float> {
@@ -748,7 +807,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
         if upstream.shape() != &expected[..] {
             return Err(BackwardError::SeedShape { expected, got: upstream.shape().to_vec() });
         }
-        backward(&self.node, Var::constant(upstream.into_dyn()), opts, None).map(drop)
+        backward(smallvec![(self.node.clone(), Var::constant(upstream.into_dyn()))], opts, None).map(drop)
     }
 
     /// Backward pass seeded with a `Var` (which may itself carry a graph when creating one).
@@ -769,7 +828,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
         if !self.node.value.borrow().shape().eq(upstream.node.value.borrow().shape()) {
             return Err(BackwardError::SeedShape { expected: self.shape(), got: upstream.shape() });
         }
-        backward(&self.node, upstream.clone(), opts, None).map(drop)
+        backward(smallvec![(self.node.clone(), upstream.clone())], opts, None).map(drop)
     }
 }
 
@@ -797,7 +856,7 @@ pub fn record<T: Float>(
     inputs: &[Var<T, IxDyn>],
     backward: impl BackwardFn<T>,
 ) -> Var<T, IxDyn> {
-    record_op(name, value, inputs, || Backward::Fn(Box::new(backward)))
+    record_op(name, value, inputs, || Backward::Fn(Box::new(backward)), false)
 }
 
 /// [`record`] for a kernel, whose backward runs its gradient kernels.
@@ -807,7 +866,13 @@ pub(crate) fn record_kernel<T: Float>(
     inputs: &[Var<T, IxDyn>],
     kernel: Box<dyn crate::einsum::Kernel<T>>,
 ) -> Var<T, IxDyn> {
-    record_op(name, value, inputs, || Backward::Kernel(kernel))
+    record_op(name, value, inputs, || Backward::Kernel(kernel), false)
+}
+
+/// Records a cast of `x` to another element type, whose value is `value`; the gradient is
+/// cast back.
+pub(crate) fn record_cast<S: Float, U: Float>(x: &Var<S, IxDyn>, value: ArrayD<U>) -> Var<U, IxDyn> {
+    record_op("cast", value, &[], || Backward::Cast(Box::new(Source(x.clone()))), x.requires_grad())
 }
 
 fn record_op<T: Float>(
@@ -815,8 +880,9 @@ fn record_op<T: Float>(
     value: ArrayD<T>,
     inputs: &[Var<T, IxDyn>],
     backward: impl FnOnce() -> Backward<T>,
+    foreign_input_requires_grad: bool,
 ) -> Var<T, IxDyn> {
-    let needs = is_grad_enabled() && inputs.iter().any(|v| v.requires_grad());
+    let needs = is_grad_enabled() && (foreign_input_requires_grad || inputs.iter().any(|v| v.requires_grad()));
     if !needs {
         return Var::from_node(Node::new(value, false, Origin::Leaf));
     }
@@ -855,8 +921,19 @@ pub fn gradients<T: Float, D: Dimension>(
         None => Var::constant(ArrayD::from_elem(IxDyn(&expected), T::one())),
     };
     let ids: Vec<u64> = inputs.iter().map(|v| v.id()).collect();
-    let found = backward(&output.node, seed, opts, Some(&ids))?;
-    Ok(ids.iter().map(|id| found.iter().find(|(f, _)| f == id).map(|(_, g)| g.clone())).collect())
+    let found = backward(smallvec![(output.node.clone(), seed)], opts, Some(&ids))?;
+    // a target reached through casts to another type and back may be found by several passes
+    let sum = |id: &u64| {
+        let mut parts = found.iter().filter(|(f, _)| f == id);
+        let first = parts.next().map(|(_, g)| downcast::<T>(g.as_ref()).clone());
+        parts.fold(first, |acc, (_, g)| acc.map(|a| &a + downcast::<T>(g.as_ref())))
+    };
+    Ok(ids.iter().map(sum).collect())
+}
+
+/// A found gradient (always of the targets' element type).
+fn downcast<T: Float>(g: &dyn Any) -> &Var<T, IxDyn> {
+    g.downcast_ref::<Var<T, IxDyn>>().expect("a target's gradient has the target's element type")
 }
 
 /// The next number of this thread's sequence, unique on the thread: node ids, and the numbers
@@ -872,28 +949,40 @@ fn next_number() -> u64 {
 /// A node of a backward pass and the gradient flowing into it so far.
 type Pending<T> = (Rc<Node<T>>, Option<Var<T, IxDyn>>);
 
-/// One backward pass from `root`. Without `targets`, gradients accumulate into the leaves;
+/// The nodes a backward pass starts from, with their seeds (one, but for the passes that
+/// casts to another element type start).
+type Roots<T> = SmallVec<[(Rc<Node<T>>, Var<T, IxDyn>); 1]>;
+
+/// One backward pass from `roots`. Without `targets`, gradients accumulate into the leaves;
 /// with them, the gradients of the target nodes are returned (id and gradient) and no leaf is
 /// touched.
-fn backward<T: Float>(
-    root: &Rc<Node<T>>,
-    seed: Var<T, IxDyn>,
-    opts: BackwardOptions,
-    targets: Option<&[u64]>,
-) -> Result<Vec<(u64, Var<T, IxDyn>)>, BackwardError> {
-    let mut found = Vec::new();
-    if !root.requires_grad {
-        return Ok(found);
-    }
+///
+/// A pass goes through the nodes of one element type. Where it meets a cast from another
+/// type, the gradient is cast back and kept; when the pass is done, one pass of that type runs
+/// from all such casts' inputs (and so on, for casts back). Gradients add up linearly, so
+/// running a part of the graph in a later pass gives the same sums.
+fn backward<T: Float>(roots: Roots<T>, opts: BackwardOptions, targets: Option<&[u64]>) -> Result<Found, BackwardError> {
+    let mut found: Found = Vec::new();
     let retain = opts.retain_graph || opts.create_graph;
-    // the nodes reachable from the root that require a gradient, each once: the list is its
+    // the nodes reachable from the roots that require a gradient, each once: the list is its
     // own work queue, and the pass's mark says whether a node is in it already
     let pass = next_number();
-    root.mark.set(pass);
     // each node with the gradient flowing into it so far
     // (inline for small graphs: no allocation)
     let mut nodes: SmallVec<[Pending<T>; 8]> = SmallVec::new();
-    nodes.push((root.clone(), None));
+    for (root, seed) in roots {
+        if !root.requires_grad {
+            continue;
+        }
+        if root.mark.replace(pass) != pass {
+            nodes.push((root, Some(seed)));
+        } else if let Some((_, slot)) = nodes.iter_mut().find(|(n, _)| Rc::ptr_eq(n, &root)) {
+            *slot = Some(match slot.take() {
+                Some(old) => &old + &seed,
+                None => seed,
+            });
+        }
+    }
     let mut next = 0;
     while next < nodes.len() {
         let n = nodes[next].0.clone();
@@ -906,16 +995,17 @@ fn backward<T: Float>(
         }
         next += 1;
     }
-    // decreasing ids: a topological order, with the root first
+    // decreasing ids: a topological order
     nodes.sort_unstable_by_key(|(n, _)| std::cmp::Reverse(n.id));
-    nodes[0].1 = Some(seed);
     let _mode = GradMode::set(opts.create_graph);
+    // passes of other element types, to run after this one
+    let mut later: Vec<Box<dyn Deferred>> = Vec::new();
     for at in 0..nodes.len() {
         let Some(g) = nodes[at].1.take() else { continue };
         let node = nodes[at].0.clone();
         if let Some(t) = targets {
             if t.contains(&node.id) {
-                found.push((node.id, g.clone()));
+                found.push((node.id, Box::new(g.clone())));
             }
         }
         let origin = node.origin.borrow();
@@ -953,6 +1043,7 @@ fn backward<T: Float>(
                     Ok(())
                 };
                 match &op.backward {
+                    Backward::Cast(source) => source.defer(&g, &mut later),
                     Backward::Kernel(k) => crate::einsum::kernel_backward(k.as_ref(), &g, &op.inputs, add)?,
                     Backward::Fn(f) => {
                         let input_grads = f.backward(&g, &op.inputs, &Var::from_node(node.clone()));
@@ -972,6 +1063,10 @@ fn backward<T: Float>(
                 }
             }
         }
+    }
+    // before this pass's graph is released: a later pass may come back through it
+    for pass in later {
+        found.extend(pass.run(opts, targets)?);
     }
     if !retain {
         for (node, _) in &nodes {
@@ -1007,6 +1102,9 @@ impl<T: Float, D: Dimension> fmt::Debug for Var<T, D> {
         match n.origin.try_borrow() {
             Ok(origin) => match &*origin {
                 Origin::Leaf => s.field("op", &format_args!("leaf")),
+                Origin::Op(Op { backward: Backward::Cast(source), .. }) => {
+                    s.field("op", &format_args!("cast from {}", source.type_name())).field("inputs", &[source.id()])
+                }
                 Origin::Op(op) => s.field("op", &format_args!("{}", op.name)).field("inputs", &Ids(&op.inputs)),
                 Origin::Freed(name) => {
                     s.field("op", &format_args!("{name}")).field("inputs", &format_args!("released by backward"))
@@ -1103,6 +1201,11 @@ impl<T: Float, D: Dimension> Var<T, D> {
                     writeln!(out, "{pad}#{} leaf {shape:?}{rg}", n.id)
                 }
                 Origin::Freed(name) => writeln!(out, "{pad}#{} {name} {shape:?} (graph released)", n.id),
+                Origin::Op(Op { backward: Backward::Cast(source), .. }) => {
+                    let inner = "  ".repeat((depth + 1).min(40));
+                    let (id, ty) = (source.id(), source.type_name());
+                    writeln!(out, "{pad}#{} cast {shape:?}\n{inner}#{id} ({ty}: its graph is not listed)", n.id)
+                }
                 Origin::Op(op) => {
                     // pushed in reverse, so that the inputs print in order
                     stack.extend(op.inputs.iter().rev().map(|p| (p.node.clone(), depth + 1)));
