@@ -431,7 +431,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The forward value (a copy).
     ///
     /// **Panics** if the value's rank does not fit `D` (only possible after `set_value` on an
-    /// `IxDyn` handle shared with a static one).
+    /// `IxDyn` handle shared with a static one), or if called inside an [`Var::update`] of the
+    /// same value.
     ///
     /// ```
     /// use slowgrad_runtime::Var;
@@ -461,6 +462,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// The value's shape.
     ///
+    /// **Panics** if called inside an [`Var::update`] of the same value.
+    ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.shape(), [2, 3, 4]);
@@ -471,6 +474,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
     }
 
     /// The value's number of dimensions.
+    ///
+    /// **Panics** if called inside an [`Var::update`] of the same value.
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
@@ -483,7 +488,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// The single element of a one-element value.
     ///
-    /// **Panics** if the value does not have exactly one element.
+    /// **Panics** if the value does not have exactly one element, or if called inside an
+    /// [`Var::update`] of the same value.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, Var};
