@@ -151,7 +151,7 @@ fn tape_names_the_generated_kernels() {
     let w = Var::new(array![[1.0, 0.0], [0.0, 1.0]]);
     let v = Var::new(array![1.0, 1.0]);
     let y = einsum!("ij,jk,k->i", &x, &w, &v);
-    let text = format!("{y:?}");
+    let text = y.graph(100);
     // two recorded steps, each a generated kernel named by its equation
     assert_eq!(text.lines().filter(|l| l.contains("->")).count(), 2, "{text}");
     let plan = slowgrad::explain("ij,jk,k->i").unwrap();

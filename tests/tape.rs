@@ -120,12 +120,17 @@ fn deep_chains_drop_without_overflowing_the_stack() {
 }
 
 #[test]
-fn debug_prints_the_graph() {
+fn debug_prints_the_node_and_graph_prints_the_graph() {
     let x = Var::new(ArrayD::<f64>::zeros(IxDyn(&[2])));
     let y = einsum("i->", &[&x]).unwrap();
     let text = format!("{y:?}");
-    assert!(text.contains("einsum []"), "{text}");
-    assert!(text.contains("leaf [2] requires_grad"), "{text}");
+    assert_eq!(
+        text,
+        format!("Var {{ id: {}, op: einsum, inputs: [{}], shape: [], requires_grad: true }}", y.id(), x.id())
+    );
+    let graph = y.graph(10);
+    assert!(graph.contains("einsum []"), "{graph}");
+    assert!(graph.contains("leaf [2] requires_grad"), "{graph}");
 }
 
 #[test]

@@ -81,7 +81,7 @@ impl Default for GradcheckOptions {
 ///
 /// ```
 /// use ndarray::{array, IxDyn};
-/// use slowgrad_runtime::gradcheck::{gradcheck, GradcheckOptions};
+/// use slowgrad_runtime::gradcheck::{gradcheck, FailureKind, GradcheckOptions};
 /// use slowgrad_runtime::{record, Var};
 /// // y = x² with a wrong backward (x instead of 2x)
 /// let f = |xs: &[Var<f64>]| {
@@ -95,6 +95,7 @@ impl Default for GradcheckOptions {
 /// assert_eq!((err.input, err.input_index.clone(), err.output_index.clone()), (0, vec![1], vec![1]));
 /// assert!((err.numeric - 6.0).abs() < 1e-4 && err.analytic == 3.0);
 /// assert_eq!(err.order, "gradient");
+/// assert_eq!(err.kind, FailureKind::Mismatch);
 /// assert!(err.to_string().starts_with("gradient mismatch: d output[1] / d input 0[1]"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -111,10 +112,50 @@ pub struct GradcheckFailure {
     pub analytic: f64,
     /// What was checked ("gradient" or "second derivative").
     pub order: &'static str,
+    /// What went wrong: the derivatives differ, or the output changed shape.
+    pub kind: FailureKind,
+}
+
+/// What a [`GradcheckFailure`] reports.
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad_runtime::gradcheck::{gradcheck, FailureKind, GradcheckOptions};
+/// // the entries above 0: an output shape that depends on the input's values
+/// let f = |xs: &[slowgrad_runtime::Var<f64>]| {
+///     let keep: Vec<usize> = xs[0].value().iter().enumerate().filter(|&(_, &v)| v > 0.0).map(|(i, _)| i).collect();
+///     xs[0].index_select(0, &keep)
+/// };
+/// // moving x[0] = 1e-7 by 1e-6 makes it negative
+/// let err = gradcheck(&f, &[array![1e-7, 1.0].into_dyn()], GradcheckOptions::default()).unwrap_err();
+/// assert_eq!(err.kind, FailureKind::OutputShape { expected: [2].into(), got: [1].into() });
+/// assert_eq!((err.input, err.input_index), (0, vec![0]));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The backward pass and finite differences disagree (`numeric` and `analytic`).
+    Mismatch,
+    /// The function's output had shape `expected` at the inputs and `got` with input `input`
+    /// moved at `input_index` (or on another call): finite differences need an output shape
+    /// that does not change. `output_index` is empty and `numeric`, `analytic` are NaN.
+    OutputShape {
+        /// The output's shape at the inputs.
+        expected: Box<[usize]>,
+        /// The output's shape on the other call.
+        got: Box<[usize]>,
+    },
 }
 
 impl fmt::Display for GradcheckFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let FailureKind::OutputShape { expected, got } = &self.kind {
+            return write!(
+                f,
+                "the checked function's output has shape {expected:?} at the inputs but {got:?} with input {}{:?} moved by the finite-difference step: its output shape must not depend on the inputs' values or change between calls",
+                self.input, self.input_index
+            );
+        }
         write!(
             f,
             "{} mismatch: d output{:?} / d input {}{:?} is {} by backward but {} by finite differences",
@@ -198,7 +239,24 @@ fn check(
             let mut minus = inputs.clone();
             plus[k].as_slice_mut().expect("standard layout")[j] += opts.eps;
             minus[k].as_slice_mut().expect("standard layout")[j] -= opts.eps;
-            let diff = (run(f, &plus) - run(f, &minus)) / (2.0 * opts.eps);
+            let (up, down) = (run(f, &plus), run(f, &minus));
+            for moved in [&up, &down] {
+                if moved.shape() != &out_shape[..] {
+                    return Err(GradcheckFailure {
+                        input: k,
+                        input_index: unravel(j, x.shape()),
+                        output_index: Vec::new(),
+                        numeric: f64::NAN,
+                        analytic: f64::NAN,
+                        order,
+                        kind: FailureKind::OutputShape {
+                            expected: out_shape.as_slice().into(),
+                            got: moved.shape().into(),
+                        },
+                    });
+                }
+            }
+            let diff = (up - down) / (2.0 * opts.eps);
             for (i, &numeric) in diff.iter().enumerate() {
                 let analytic = rows[i][k]
                     .as_ref()
@@ -214,6 +272,7 @@ fn check(
                         numeric,
                         analytic,
                         order,
+                        kind: FailureKind::Mismatch,
                     });
                 }
             }
@@ -226,7 +285,7 @@ fn check(
 /// the whole Jacobian.
 ///
 /// **Errors** with the first entry that disagrees, naming the input, its element and the output
-/// element.
+/// element, or ([`FailureKind::OutputShape`]) if `f`'s output changes shape between calls.
 ///
 /// ```
 /// use ndarray::array;
@@ -250,7 +309,8 @@ pub fn gradcheck(
 /// for fixed pseudo-random `u` and `wₖ` is differentiated through the recorded backward pass
 /// and compared with central differences of the first derivatives.
 ///
-/// **Errors** with the first entry that disagrees.
+/// **Errors** with the first entry that disagrees, or ([`FailureKind::OutputShape`]) if `f`'s
+/// output changes shape between calls.
 ///
 /// ```
 /// use ndarray::array;
@@ -278,8 +338,14 @@ pub fn gradgradcheck(
     };
     let u = noise(&out_shape);
     let ws: Vec<ArrayD<f64>> = inputs.iter().map(|x| noise(x.shape())).collect();
-    let h = move |xs: &[Var<f64, IxDyn>]| -> Var<f64, IxDyn> {
+    // the first other output shape seen, if `f`'s output changes shape
+    let changed: std::cell::RefCell<Option<Vec<usize>>> = std::cell::RefCell::new(None);
+    let h = |xs: &[Var<f64, IxDyn>]| -> Var<f64, IxDyn> {
         let y = f(xs);
+        if y.shape() != out_shape {
+            changed.borrow_mut().get_or_insert(y.shape());
+            return Var::constant(ArrayD::from_elem(IxDyn(&[]), f64::NAN));
+        }
         let refs: Vec<&Var<f64, IxDyn>> = xs.iter().collect();
         let seed = Var::constant(u.clone());
         let opts = BackwardOptions { retain_graph: true, create_graph: true };
@@ -296,5 +362,11 @@ pub fn gradgradcheck(
         }
         total
     };
-    check(&h, inputs, opts, "second derivative")
+    check(&h, inputs, opts, "second derivative").map_err(|mut e| {
+        if let Some(got) = changed.borrow_mut().take() {
+            (e.output_index, e.numeric, e.analytic) = (Vec::new(), f64::NAN, f64::NAN);
+            e.kind = FailureKind::OutputShape { expected: out_shape.as_slice().into(), got: got.into() };
+        }
+        e
+    })
 }

@@ -10,7 +10,8 @@
 
 use crate::Float;
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
-use smallvec::SmallVec;
+use smallvec::{smallvec, SmallVec};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
@@ -132,6 +133,64 @@ enum Backward<T: Float> {
     Fn(Box<dyn BackwardFn<T>>),
     /// The gradient kernels of a kernel (stored as it is, without a second box).
     Kernel(Box<dyn crate::einsum::Kernel<T>>),
+    /// A cast from another element type: the gradient is cast back and sent into the input's
+    /// graph, which a pass of that type goes through after this one (see [`backward`]).
+    Cast(Box<dyn CastSource<T>>),
+}
+
+/// The input of a cast to `U`, of another element type.
+trait CastSource<U: Float> {
+    /// The input's id.
+    fn id(&self) -> u64;
+    /// The input's element type.
+    fn type_name(&self) -> &'static str;
+    /// Casts `g` (the gradient of the cast's result) to the input's type and adds it to the
+    /// seeds of the pass through the input's graph.
+    fn defer(&self, g: &Var<U, IxDyn>, later: &mut Vec<Box<dyn Deferred>>);
+}
+
+/// A cast's input of element type `S`.
+struct Source<S: Float>(Var<S, IxDyn>);
+
+impl<S: Float, U: Float> CastSource<U> for Source<S> {
+    fn id(&self) -> u64 {
+        self.0.node.id
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<S>()
+    }
+
+    fn defer(&self, g: &Var<U, IxDyn>, later: &mut Vec<Box<dyn Deferred>>) {
+        let seed = (self.0.node.clone(), g.cast::<S>());
+        match later.iter_mut().find_map(|d| d.as_any_mut().downcast_mut::<Seeds<S>>()) {
+            Some(seeds) => seeds.0.push(seed),
+            None => later.push(Box::new(Seeds(smallvec![seed]))),
+        }
+    }
+}
+
+/// The gradients found for the targets of a pass (see [`gradients`]), each a `Var<T, IxDyn>`
+/// of the targets' element type; a target reached by several passes appears once per pass.
+type Found = Vec<(u64, Box<dyn Any>)>;
+
+/// The seeds of a pass of another element type, run after the current one.
+trait Deferred {
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn run(self: Box<Self>, opts: BackwardOptions, targets: Option<&[u64]>) -> Result<Found, BackwardError>;
+}
+
+/// Nodes of element type `S` and the gradients flowing into them.
+struct Seeds<S: Float>(Roots<S>);
+
+impl<S: Float> Deferred for Seeds<S> {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn run(self: Box<Self>, opts: BackwardOptions, targets: Option<&[u64]>) -> Result<Found, BackwardError> {
+        backward(self.0, opts, targets)
+    }
 }
 
 enum Origin<T: Float> {
@@ -254,6 +313,10 @@ pub struct BackwardOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BackwardError {
+    /// The value does not require a gradient: it was computed from constants only
+    /// ([`Var::constant`], [`Var::detach`]) or under [`no_grad`], so it has no graph to go
+    /// back through.
+    NoGrad,
     /// `backward()` without a seed needs a single-element output.
     NotScalar {
         /// The output's shape.
@@ -303,6 +366,10 @@ pub enum BackwardError {
 impl fmt::Display for BackwardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BackwardError::NoGrad => write!(
+                f,
+                "backward() from a value that does not require grad: it was computed from constants only (Var::constant, detach) or under no_grad, so no gradient can flow to any leaf; make the inputs with Var::new and compute outside no_grad"
+            ),
             BackwardError::NotScalar { shape } => write!(
                 f,
                 "backward() needs a single-element output, but the output has shape {shape:?}: use backward_with(upstream) to seed the gradient"
@@ -364,7 +431,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The forward value (a copy).
     ///
     /// **Panics** if the value's rank does not fit `D` (only possible after `set_value` on an
-    /// `IxDyn` handle shared with a static one).
+    /// `IxDyn` handle shared with a static one), or if called inside an [`Var::update`] of the
+    /// same value.
     ///
     /// ```
     /// use slowgrad_runtime::Var;
@@ -374,43 +442,54 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// ```
     #[track_caller]
     pub fn value(&self) -> Array<T, D> {
-        self.node.value.borrow().clone().into_dimensionality::<D>().expect("value rank fits the Var's dimension")
+        self.value_ref("value").clone().into_dimensionality::<D>().expect("value rank fits the Var's dimension")
     }
 
     /// Calls `f` with a borrow of the value, without copying it.
+    ///
+    /// **Panics** if called inside an [`Var::update`] of the same value. Inside `f`, the value
+    /// may be read but not changed ([`Var::set_value`] and [`Var::update`] panic).
     ///
     /// ```
     /// use slowgrad_runtime::Var;
     /// let x = Var::new(ndarray::array![1.0, 2.0, 3.0]);
     /// assert_eq!(x.with_value(|v| v.sum()), 6.0);
     /// ```
+    #[track_caller]
     pub fn with_value<R>(&self, f: impl FnOnce(&ArrayD<T>) -> R) -> R {
-        f(&self.node.value.borrow())
+        f(&self.value_ref("with_value"))
     }
 
     /// The value's shape.
+    ///
+    /// **Panics** if called inside an [`Var::update`] of the same value.
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.shape(), [2, 3, 4]);
     /// ```
+    #[track_caller]
     pub fn shape(&self) -> Vec<usize> {
-        self.node.value.borrow().shape().to_vec()
+        self.value_ref("shape").shape().to_vec()
     }
 
     /// The value's number of dimensions.
+    ///
+    /// **Panics** if called inside an [`Var::update`] of the same value.
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.ndim(), 3);
     /// ```
+    #[track_caller]
     pub fn ndim(&self) -> usize {
-        self.node.value.borrow().ndim()
+        self.value_ref("ndim").ndim()
     }
 
     /// The single element of a one-element value.
     ///
-    /// **Panics** if the value does not have exactly one element.
+    /// **Panics** if the value does not have exactly one element, or if called inside an
+    /// [`Var::update`] of the same value.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, Var};
@@ -419,14 +498,15 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// ```
     #[track_caller]
     pub fn item(&self) -> T {
-        let v = self.node.value.borrow();
+        let v = self.value_ref("item");
         assert!(v.len() == 1, "item() needs a single-element value, got shape {:?}", v.shape());
         *v.iter().next().expect("one element")
     }
 
     /// Replaces the value (used by optimisers). The shape may not change.
     ///
-    /// **Panics** if the shape differs.
+    /// **Panics** if the shape differs, or if the value is borrowed at the time (by a
+    /// [`Var::with_value`] or [`Var::update`] of the same node that is still running).
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
@@ -436,23 +516,61 @@ impl<T: Float, D: Dimension> Var<T, D> {
     #[track_caller]
     pub fn set_value(&self, value: Array<T, D>) {
         let value = value.into_dyn();
-        let mut v = self.node.value.borrow_mut();
-        assert_eq!(v.shape(), value.shape(), "set_value may not change the shape");
+        let mut v = self.value_mut("set_value");
+        assert!(
+            v.shape() == value.shape(),
+            "set_value may not change the shape: the value has shape {:?}, the new one {:?}",
+            v.shape(),
+            value.shape()
+        );
         *v = value;
     }
 
     /// Updates the value in place (used by optimisers).
+    ///
+    /// **Panics** if `f` changes the shape, or if the value is borrowed at the time (by a
+    /// [`Var::with_value`] or [`Var::update`] of the same node that is still running; `f` may
+    /// not read the value through another handle either).
     ///
     /// ```
     /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
     /// x.update(|v| *v *= 10.0);
     /// assert_eq!(x.value(), ndarray::array![10.0, 20.0]);
     /// ```
+    #[track_caller]
     pub fn update(&self, f: impl FnOnce(&mut ArrayD<T>)) {
-        let mut v = self.node.value.borrow_mut();
+        let mut v = self.value_mut("update");
         let shape = v.shape().to_vec();
         f(&mut v);
-        assert_eq!(v.shape(), &shape[..], "update may not change the shape");
+        assert!(
+            v.shape() == &shape[..],
+            "update may not change the shape: it was {shape:?}, it became {:?}",
+            v.shape()
+        );
+    }
+
+    /// The value, borrowed for writing by `op`, with a clear panic if it is borrowed already.
+    #[track_caller]
+    fn value_mut(&self, op: &str) -> std::cell::RefMut<'_, ArrayD<T>> {
+        match self.node.value.try_borrow_mut() {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "{op} on Var #{} while its value is borrowed (by a with_value or update of the same value that is still running): change the value after that closure returns",
+                self.node.id
+            ),
+        }
+    }
+
+    /// The value, borrowed for reading by `op`, with a clear panic if it is being updated.
+    #[track_caller]
+    fn value_ref(&self, op: &str) -> std::cell::Ref<'_, ArrayD<T>> {
+        match self.node.value.try_borrow() {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "{op} on Var #{} while its value is being changed (inside an update of the same value): read it before or after the update",
+                self.node.id
+            ),
+        }
     }
 
     /// The accumulated gradient of a leaf (a copy), `None` before any backward pass reached it.
@@ -610,8 +728,9 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// Backward pass from a single-element output, seeded with 1.
     ///
-    /// **Panics** if the output has more than one element (use [`Var::backward_with`]) or if
-    /// the graph was released by an earlier backward pass.
+    /// **Panics** if the value does not require a gradient (it was computed from constants
+    /// only, or under [`no_grad`]), if it has more than one element (use
+    /// [`Var::backward_with`]), or if the graph was released by an earlier backward pass.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, Var};
@@ -631,12 +750,17 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Errors** as [`Var::backward`] panics.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// use slowgrad_runtime::{einsum, no_grad, BackwardError, BackwardOptions, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// let y = einsum("i->i", &[&x]).unwrap();
     /// assert!(y.try_backward(BackwardOptions::default()).is_err()); // two elements: needs a seed
+    /// let c = no_grad(|| einsum("i->", &[&x]).unwrap()); // made under no_grad: no graph
+    /// assert_eq!(c.try_backward(BackwardOptions::default()), Err(BackwardError::NoGrad));
     /// ```
     pub fn try_backward(&self, opts: BackwardOptions) -> Result<(), BackwardError> {
+        if !self.node.requires_grad {
+            return Err(BackwardError::NoGrad);
+        }
         let shape = self.shape();
         if shape.iter().product::<usize>() != 1 {
             return Err(BackwardError::NotScalar { shape });
@@ -646,7 +770,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// Backward pass seeded with `upstream` = dL/d(self); gradients accumulate into the leaves.
     ///
-    /// **Panics** if `upstream`'s shape differs from the value's, or if the graph was released.
+    /// **Panics** if the value does not require a gradient, if `upstream`'s shape differs from
+    /// the value's, or if the graph was released.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, Var};
@@ -663,7 +788,8 @@ impl<T: Float, D: Dimension> Var<T, D> {
 
     /// Backward pass with a seed and options.
     ///
-    /// **Errors** if the seed's shape differs from the value's or the graph was released.
+    /// **Errors** if the value does not require a gradient, the seed's shape differs from the
+    /// value's, or the graph was released.
     ///
     /// ```
     /// use slowgrad_runtime::{einsum, BackwardError, BackwardOptions, Var};
@@ -671,17 +797,23 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// let y = einsum("i->i", &[&x]).unwrap();
     /// let e = y.try_backward_with(ndarray::array![1.0], BackwardOptions::default()).unwrap_err();
     /// assert_eq!(e, BackwardError::SeedShape { expected: vec![2], got: vec![1] });
+    /// let c = Var::constant(ndarray::array![1.0, 2.0]);
+    /// let e = c.try_backward_with(ndarray::array![1.0, 1.0], BackwardOptions::default()).unwrap_err();
+    /// assert_eq!(e, BackwardError::NoGrad);
     /// ```
     pub fn try_backward_with<D2: Dimension>(
         &self,
         upstream: Array<T, D2>,
         opts: BackwardOptions,
     ) -> Result<(), BackwardError> {
+        if !self.node.requires_grad {
+            return Err(BackwardError::NoGrad);
+        }
         let expected = self.shape();
         if upstream.shape() != &expected[..] {
             return Err(BackwardError::SeedShape { expected, got: upstream.shape().to_vec() });
         }
-        backward(&self.node, Var::constant(upstream.into_dyn()), opts, None).map(drop)
+        backward(smallvec![(self.node.clone(), Var::constant(upstream.into_dyn()))], opts, None).map(drop)
     }
 
     /// Backward pass seeded with a `Var` (which may itself carry a graph when creating one).
@@ -696,10 +828,13 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// assert_eq!(x.grad().unwrap(), ndarray::array![3.0, 4.0]);
     /// ```
     pub fn try_backward_with_var(&self, upstream: &Var<T, IxDyn>, opts: BackwardOptions) -> Result<(), BackwardError> {
+        if !self.node.requires_grad {
+            return Err(BackwardError::NoGrad);
+        }
         if !self.node.value.borrow().shape().eq(upstream.node.value.borrow().shape()) {
             return Err(BackwardError::SeedShape { expected: self.shape(), got: upstream.shape() });
         }
-        backward(&self.node, upstream.clone(), opts, None).map(drop)
+        backward(smallvec![(self.node.clone(), upstream.clone())], opts, None).map(drop)
     }
 
     /// Replaces the stored gradient (`None` clears it, as [`Var::zero_grad`] does); the next
@@ -770,7 +905,7 @@ pub fn record<T: Float>(
     inputs: &[Var<T, IxDyn>],
     backward: impl BackwardFn<T>,
 ) -> Var<T, IxDyn> {
-    record_op(name, value, inputs, || Backward::Fn(Box::new(backward)))
+    record_op(name, value, inputs, || Backward::Fn(Box::new(backward)), false)
 }
 
 /// [`record`] for a kernel, whose backward runs its gradient kernels.
@@ -780,7 +915,13 @@ pub(crate) fn record_kernel<T: Float>(
     inputs: &[Var<T, IxDyn>],
     kernel: Box<dyn crate::einsum::Kernel<T>>,
 ) -> Var<T, IxDyn> {
-    record_op(name, value, inputs, || Backward::Kernel(kernel))
+    record_op(name, value, inputs, || Backward::Kernel(kernel), false)
+}
+
+/// Records a cast of `x` to another element type, whose value is `value`; the gradient is
+/// cast back.
+pub(crate) fn record_cast<S: Float, U: Float>(x: &Var<S, IxDyn>, value: ArrayD<U>) -> Var<U, IxDyn> {
+    record_op("cast", value, &[], || Backward::Cast(Box::new(Source(x.clone()))), x.requires_grad())
 }
 
 fn record_op<T: Float>(
@@ -788,8 +929,9 @@ fn record_op<T: Float>(
     value: ArrayD<T>,
     inputs: &[Var<T, IxDyn>],
     backward: impl FnOnce() -> Backward<T>,
+    foreign_input_requires_grad: bool,
 ) -> Var<T, IxDyn> {
-    let needs = is_grad_enabled() && inputs.iter().any(|v| v.requires_grad());
+    let needs = is_grad_enabled() && (foreign_input_requires_grad || inputs.iter().any(|v| v.requires_grad()));
     if !needs {
         return Var::from_node(Node::new(value, false, Origin::Leaf));
     }
@@ -828,8 +970,19 @@ pub fn gradients<T: Float, D: Dimension>(
         None => Var::constant(ArrayD::from_elem(IxDyn(&expected), T::one())),
     };
     let ids: Vec<u64> = inputs.iter().map(|v| v.id()).collect();
-    let found = backward(&output.node, seed, opts, Some(&ids))?;
-    Ok(ids.iter().map(|id| found.iter().find(|(f, _)| f == id).map(|(_, g)| g.clone())).collect())
+    let found = backward(smallvec![(output.node.clone(), seed)], opts, Some(&ids))?;
+    // a target reached through casts to another type and back may be found by several passes
+    let sum = |id: &u64| {
+        let mut parts = found.iter().filter(|(f, _)| f == id);
+        let first = parts.next().map(|(_, g)| downcast::<T>(g.as_ref()).clone());
+        parts.fold(first, |acc, (_, g)| acc.map(|a| &a + downcast::<T>(g.as_ref())))
+    };
+    Ok(ids.iter().map(sum).collect())
+}
+
+/// A found gradient (always of the targets' element type).
+fn downcast<T: Float>(g: &dyn Any) -> &Var<T, IxDyn> {
+    g.downcast_ref::<Var<T, IxDyn>>().expect("a target's gradient has the target's element type")
 }
 
 /// The next number of this thread's sequence, unique on the thread: node ids, and the numbers
@@ -845,28 +998,40 @@ fn next_number() -> u64 {
 /// A node of a backward pass and the gradient flowing into it so far.
 type Pending<T> = (Rc<Node<T>>, Option<Var<T, IxDyn>>);
 
-/// One backward pass from `root`. Without `targets`, gradients accumulate into the leaves;
+/// The nodes a backward pass starts from, with their seeds (one, but for the passes that
+/// casts to another element type start).
+type Roots<T> = SmallVec<[(Rc<Node<T>>, Var<T, IxDyn>); 1]>;
+
+/// One backward pass from `roots`. Without `targets`, gradients accumulate into the leaves;
 /// with them, the gradients of the target nodes are returned (id and gradient) and no leaf is
 /// touched.
-fn backward<T: Float>(
-    root: &Rc<Node<T>>,
-    seed: Var<T, IxDyn>,
-    opts: BackwardOptions,
-    targets: Option<&[u64]>,
-) -> Result<Vec<(u64, Var<T, IxDyn>)>, BackwardError> {
-    let mut found = Vec::new();
-    if !root.requires_grad {
-        return Ok(found);
-    }
+///
+/// A pass goes through the nodes of one element type. Where it meets a cast from another
+/// type, the gradient is cast back and kept; when the pass is done, one pass of that type runs
+/// from all such casts' inputs (and so on, for casts back). Gradients add up linearly, so
+/// running a part of the graph in a later pass gives the same sums.
+fn backward<T: Float>(roots: Roots<T>, opts: BackwardOptions, targets: Option<&[u64]>) -> Result<Found, BackwardError> {
+    let mut found: Found = Vec::new();
     let retain = opts.retain_graph || opts.create_graph;
-    // the nodes reachable from the root that require a gradient, each once: the list is its
+    // the nodes reachable from the roots that require a gradient, each once: the list is its
     // own work queue, and the pass's mark says whether a node is in it already
     let pass = next_number();
-    root.mark.set(pass);
     // each node with the gradient flowing into it so far
     // (inline for small graphs: no allocation)
     let mut nodes: SmallVec<[Pending<T>; 8]> = SmallVec::new();
-    nodes.push((root.clone(), None));
+    for (root, seed) in roots {
+        if !root.requires_grad {
+            continue;
+        }
+        if root.mark.replace(pass) != pass {
+            nodes.push((root, Some(seed)));
+        } else if let Some((_, slot)) = nodes.iter_mut().find(|(n, _)| Rc::ptr_eq(n, &root)) {
+            *slot = Some(match slot.take() {
+                Some(old) => &old + &seed,
+                None => seed,
+            });
+        }
+    }
     let mut next = 0;
     while next < nodes.len() {
         let n = nodes[next].0.clone();
@@ -879,16 +1044,17 @@ fn backward<T: Float>(
         }
         next += 1;
     }
-    // decreasing ids: a topological order, with the root first
+    // decreasing ids: a topological order
     nodes.sort_unstable_by_key(|(n, _)| std::cmp::Reverse(n.id));
-    nodes[0].1 = Some(seed);
     let _mode = GradMode::set(opts.create_graph);
+    // passes of other element types, to run after this one
+    let mut later: Vec<Box<dyn Deferred>> = Vec::new();
     for at in 0..nodes.len() {
         let Some(g) = nodes[at].1.take() else { continue };
         let node = nodes[at].0.clone();
         if let Some(t) = targets {
             if t.contains(&node.id) {
-                found.push((node.id, g.clone()));
+                found.push((node.id, Box::new(g.clone())));
             }
         }
         let origin = node.origin.borrow();
@@ -926,6 +1092,7 @@ fn backward<T: Float>(
                     Ok(())
                 };
                 match &op.backward {
+                    Backward::Cast(source) => source.defer(&g, &mut later),
                     Backward::Kernel(k) => crate::einsum::kernel_backward(k.as_ref(), &g, &op.inputs, add)?,
                     Backward::Fn(f) => {
                         let input_grads = f.backward(&g, &op.inputs, &Var::from_node(node.clone()));
@@ -946,6 +1113,10 @@ fn backward<T: Float>(
             }
         }
     }
+    // before this pass's graph is released: a later pass may come back through it
+    for pass in later {
+        found.extend(pass.run(opts, targets)?);
+    }
     if !retain {
         for (node, _) in &nodes {
             let mut origin = node.origin.borrow_mut();
@@ -959,39 +1130,138 @@ fn backward<T: Float>(
 }
 
 impl<T: Float, D: Dimension> fmt::Debug for Var<T, D> {
-    /// Prints the node and the graph below it, one node a line.
+    /// Prints the node alone: its id, the op that made it and its inputs' ids, its shape and
+    /// whether it requires a gradient. It never walks the graph, so it is short and fast on any
+    /// graph; [`Var::graph`] prints the graph below a node, up to a number of nodes.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![0.5, 1.0]);
+    /// let y = x.tanh();
+    /// assert_eq!(
+    ///     format!("{y:?}"),
+    ///     format!("Var {{ id: {}, op: tanh, inputs: [{}], shape: [2], requires_grad: true }}", y.id(), x.id())
+    /// );
+    /// assert_eq!(format!("{x:?}"), format!("Var {{ id: {}, op: leaf, shape: [2], requires_grad: true }}", x.id()));
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = &self.node;
+        let mut s = f.debug_struct("Var");
+        s.field("id", &n.id);
+        match n.origin.try_borrow() {
+            Ok(origin) => match &*origin {
+                Origin::Leaf => s.field("op", &format_args!("leaf")),
+                Origin::Op(Op { backward: Backward::Cast(source), .. }) => {
+                    s.field("op", &format_args!("cast from {}", source.type_name())).field("inputs", &[source.id()])
+                }
+                Origin::Op(op) => s.field("op", &format_args!("{}", op.name)).field("inputs", &Ids(&op.inputs)),
+                Origin::Freed(name) => {
+                    s.field("op", &format_args!("{name}")).field("inputs", &format_args!("released by backward"))
+                }
+            },
+            Err(_) => s.field("op", &format_args!("(in a backward pass)")),
+        };
+        match n.value.try_borrow() {
+            Ok(v) => s.field("shape", &v.shape()),
+            Err(_) => s.field("shape", &format_args!("(value being updated)")),
+        };
+        s.field("requires_grad", &n.requires_grad).finish()
+    }
+}
+
+/// The ids of an op's inputs, printed as a list.
+struct Ids<'a, T: Float>(&'a [Var<T, IxDyn>]);
+
+impl<T: Float> fmt::Debug for Ids<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|v| v.node.id)).finish()
+    }
+}
+
+impl<T: Float, D: Dimension> fmt::Display for Var<T, D> {
+    /// Prints the value as ndarray does (format options such as a precision apply to the
+    /// elements), then its shape and whether it requires a gradient.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(x.to_string(), "[[1, 2],\n [3, 4]], shape=[2, 2], requires_grad=true");
+    /// let c = Var::constant(ndarray::array![0.25f32, 1.0 / 3.0]);
+    /// assert_eq!(format!("{c:.2}"), "[0.25, 0.33], shape=[2], requires_grad=false");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.node.value.try_borrow().map_err(|_| fmt::Error)?;
+        fmt::Display::fmt(&*v, f)?;
+        write!(f, ", shape={:?}, requires_grad={}", v.shape(), self.node.requires_grad)
+    }
+}
+
+impl<T: Float, D: Dimension> Var<T, D> {
+    /// The graph below this value, one node a line, indented by depth (up to 40 levels):
+    /// `#id op [shape]`, and
+    /// for leaves `#id leaf [shape]` followed by `requires_grad` if they do. A node reached
+    /// again is printed once more as `#id (above)` without its inputs. At most `max_nodes`
+    /// lines are printed, then a line saying where the listing stopped; the walk keeps its own
+    /// stack, so any depth of graph is safe.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::array![1.0, 2.0]);
+    /// let y = (&x * &x).tanh();
+    /// let (a, b, c) = (y.id(), y.id() - 1, x.id());
+    /// assert_eq!(
+    ///     y.graph(10),
+    ///     format!("#{a} tanh [2]\n  #{b} mul [2]\n    #{c} leaf [2] requires_grad\n    #{c} (above)\n")
+    /// );
+    /// // a long chain, cut after three nodes
+    /// let mut z = x.clone();
+    /// for _ in 0..1000 {
+    ///     z = z.tanh();
+    /// }
+    /// assert_eq!(z.graph(3).lines().count(), 4);
+    /// assert!(z.graph(3).ends_with("... stopped after 3 nodes\n"));
+    /// ```
+    pub fn graph(&self, max_nodes: usize) -> String {
+        use fmt::Write as _;
+        let mut out = String::new();
         let mut seen = std::collections::HashSet::new();
-        fn walk<T: Float>(
-            n: &Rc<Node<T>>,
-            depth: usize,
-            seen: &mut std::collections::HashSet<u64>,
-            f: &mut fmt::Formatter<'_>,
-        ) -> fmt::Result {
-            let shape = n.value.borrow().shape().to_vec();
-            let pad = "  ".repeat(depth);
-            match &*n.origin.borrow() {
-                Origin::Leaf => {
-                    writeln!(
-                        f,
-                        "{pad}#{} leaf {:?}{}",
-                        n.id,
-                        shape,
-                        if n.requires_grad { " requires_grad" } else { "" }
-                    )
-                }
-                Origin::Freed(name) => writeln!(f, "{pad}#{} {name} {:?} (graph freed)", n.id, shape),
-                Origin::Op(op) => {
-                    writeln!(f, "{pad}#{} {} {:?}", n.id, op.name, shape)?;
-                    if seen.insert(n.id) {
-                        for p in &op.inputs {
-                            walk(&p.node, depth + 1, seen, f)?;
-                        }
-                    }
-                    Ok(())
-                }
+        // (node, depth), the next to print on top
+        let mut stack: Vec<(Rc<Node<T>>, usize)> = vec![(self.node.clone(), 0)];
+        let mut printed = 0;
+        while let Some((n, depth)) = stack.pop() {
+            if printed == max_nodes {
+                let _ = writeln!(out, "... stopped after {max_nodes} nodes");
+                break;
             }
+            printed += 1;
+            let pad = "  ".repeat(depth.min(40));
+            let shape = n.value.try_borrow().map(|v| v.shape().to_vec()).unwrap_or_default();
+            if !seen.insert(n.id) {
+                let _ = writeln!(out, "{pad}#{} (above)", n.id);
+                continue;
+            }
+            let Ok(origin) = n.origin.try_borrow() else {
+                let _ = writeln!(out, "{pad}#{} {shape:?} (in a backward pass)", n.id);
+                continue;
+            };
+            let _ = match &*origin {
+                Origin::Leaf => {
+                    let rg = if n.requires_grad { " requires_grad" } else { "" };
+                    writeln!(out, "{pad}#{} leaf {shape:?}{rg}", n.id)
+                }
+                Origin::Freed(name) => writeln!(out, "{pad}#{} {name} {shape:?} (graph released)", n.id),
+                Origin::Op(Op { backward: Backward::Cast(source), .. }) => {
+                    let inner = "  ".repeat((depth + 1).min(40));
+                    let (id, ty) = (source.id(), source.type_name());
+                    writeln!(out, "{pad}#{} cast {shape:?}\n{inner}#{id} ({ty}: its graph is not listed)", n.id)
+                }
+                Origin::Op(op) => {
+                    // pushed in reverse, so that the inputs print in order
+                    stack.extend(op.inputs.iter().rev().map(|p| (p.node.clone(), depth + 1)));
+                    writeln!(out, "{pad}#{} {} {shape:?}", n.id, op.name)
+                }
+            };
         }
-        walk(&self.node, 0, &mut seen, f)
+        out
     }
 }

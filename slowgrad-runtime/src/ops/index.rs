@@ -1,5 +1,5 @@
-//! Indexing: `index_select`, `gather`, `slice_axis`, `concat`, and the windows of a convolution
-//! (`unfold1d`, `unfold2d`).
+//! Indexing: `index_select`, `gather`, `slice_axis`, `concat` (or `cat`), `stack`, and the
+//! windows of a convolution (`unfold1d`, `unfold2d`).
 //!
 //! All of them are one pair of linear primitives over an index table: `take` reads
 //! `out[i] = x[idx[i]]` (0 where `idx[i]` is [`PAD`]) and `put` scatter-adds `out[idx[i]] += g[i]`.
@@ -24,7 +24,7 @@ fn flat<T: Float>(v: &ArrayD<T>) -> std::borrow::Cow<'_, [T]> {
 }
 
 /// `out[i] = x[idx[i]]` (row-major flat indices), with shape `out_shape`.
-fn take<T: Float>(x: &Dyn<T>, idx: Rc<Vec<usize>>, out_shape: Vec<usize>) -> Dyn<T> {
+pub(crate) fn take<T: Float>(x: &Dyn<T>, idx: Rc<Vec<usize>>, out_shape: Vec<usize>) -> Dyn<T> {
     debug_assert_eq!(idx.len(), out_shape.iter().product::<usize>());
     let value = x.with_value(|v| {
         let src = flat(v);
@@ -298,5 +298,58 @@ impl<T: Float, D: Dimension> Var<T, D> {
             });
         }
         acc.expect("at least one part")
+    }
+
+    /// Concatenates `parts` along `axis`: [`Var::concat`] under torch's name.
+    ///
+    /// **Panics** if `parts` is empty, `axis` is out of range, or the shapes differ off `axis`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let a = Var::new(array![[1.0, 2.0]]);
+    /// let b = Var::new(array![[3.0, 4.0], [5.0, 6.0]]);
+    /// let c = Var::cat(&[&a, &b], 0);
+    /// assert_eq!(c.value(), array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]].into_dyn());
+    /// c.sum().backward();
+    /// assert_eq!(b.grad().unwrap(), array![[1.0, 1.0], [1.0, 1.0]]);
+    /// ```
+    #[track_caller]
+    pub fn cat(parts: &[&Var<T, D>], axis: usize) -> Var<T, IxDyn> {
+        Var::concat(parts, axis)
+    }
+
+    /// Stacks `parts`, which all have one shape, along a new axis at position `axis`
+    /// (`0..=ndim`, `torch.stack`): the result's entry `i` along `axis` is `parts[i]`.
+    ///
+    /// **Panics** if `parts` is empty, `axis` is greater than the parts' number of axes, or the
+    /// shapes differ.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let a = Var::new(array![1.0, 2.0]);
+    /// let b = Var::new(array![3.0, 4.0]);
+    /// assert_eq!(Var::stack(&[&a, &b], 0).value(), array![[1.0, 2.0], [3.0, 4.0]].into_dyn());
+    /// let s = Var::stack(&[&a, &b], 1);
+    /// assert_eq!(s.value(), array![[1.0, 3.0], [2.0, 4.0]].into_dyn());
+    /// (&s * &Var::constant(array![[1.0, 10.0], [1.0, 10.0]])).sum().backward();
+    /// assert_eq!((a.grad().unwrap(), b.grad().unwrap()), (array![1.0, 1.0], array![10.0, 10.0]));
+    /// ```
+    #[track_caller]
+    pub fn stack(parts: &[&Var<T, D>], axis: usize) -> Var<T, IxDyn> {
+        assert!(!parts.is_empty(), "stack needs at least one part");
+        let shapes: Vec<Vec<usize>> = parts.iter().map(|p| p.shape()).collect();
+        let first = &shapes[0];
+        assert!(
+            axis <= first.len(),
+            "stack: axis {axis} is out of range for parts of shape {first:?} (at most {})",
+            first.len()
+        );
+        if let Some((i, s)) = shapes.iter().enumerate().find(|(_, s)| *s != first) {
+            panic!("stack: part {i} has shape {s:?} but part 0 has shape {first:?}: every part must have one shape");
+        }
+        let lifted: Vec<Dyn<T>> = parts.iter().map(|p| p.unsqueeze(axis)).collect();
+        Var::concat(&lifted.iter().collect::<Vec<_>>(), axis)
     }
 }

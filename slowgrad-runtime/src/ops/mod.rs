@@ -12,8 +12,10 @@
 //! | `arith.rs` | `+ - * /` with broadcasting and scalars, negation |
 //! | `unary.rs` | exp, ln/log, sqrt, powf, abs, sigmoid, tanh, relu, gelu, softplus |
 //! | `reduce.rs` | sum/mean (all, or over axes with keepdim), `sum_to`, `broadcast_to` |
-//! | `shape.rs` | reshape, flatten, permute, transpose |
-//! | `index.rs` | index_select, gather, slice_axis, concat, unfold1d/unfold2d (conv windows) |
+//! | `extremum.rs` | argmax/argmin, max/min (along an axis or overall), clamp |
+//! | `shape.rs` | reshape, flatten, squeeze/unsqueeze, permute, transpose |
+//! | `index.rs` | index_select, gather, slice_axis, concat/cat, stack, unfold1d/unfold2d (conv windows) |
+//! | `cast.rs` | cast between `f32` and `f64` |
 //! | `softmax.rs` | softmax, log_softmax, logsumexp |
 //! | `norm.rs` | layer_norm |
 //! | `dropout.rs` | dropout |
@@ -45,7 +47,9 @@
 //! ```
 
 mod arith;
+mod cast;
 mod dropout;
+mod extremum;
 mod index;
 mod norm;
 mod reduce;

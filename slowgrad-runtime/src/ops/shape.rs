@@ -1,5 +1,5 @@
-//! Reshaping and permuting axes: `reshape`, `flatten`, `permute` (an extended einsum) and
-//! `transpose`.
+//! Reshaping and permuting axes: `reshape`, `flatten`, `squeeze`, `unsqueeze`, `permute` (an
+//! extended einsum) and `transpose`.
 
 use crate::einsum::ext_einsum;
 use crate::var::record;
@@ -13,7 +13,10 @@ type Dyn<T> = Var<T, IxDyn>;
 #[track_caller]
 pub(crate) fn reshape<T: Float>(x: &Dyn<T>, shape: &[usize]) -> Dyn<T> {
     let from = x.shape();
-    let (n, m) = (from.iter().product::<usize>(), shape.iter().product::<usize>());
+    let n = from.iter().product::<usize>();
+    let Some(m) = shape.iter().try_fold(1usize, |m, &d| m.checked_mul(d)) else {
+        panic!("cannot reshape shape {from:?} ({n} elements) to {shape:?}: the product of those sizes overflows usize");
+    };
     assert!(n == m, "cannot reshape shape {from:?} ({n} elements) to {shape:?} ({m} elements)");
     if from == shape {
         return x.clone();
@@ -27,7 +30,7 @@ pub(crate) fn reshape<T: Float>(x: &Dyn<T>, shape: &[usize]) -> Dyn<T> {
 impl<T: Float, D: Dimension> Var<T, D> {
     /// The same elements with shape `shape`, in row-major order (like `torch.reshape`).
     ///
-    /// **Panics** if the element counts differ.
+    /// **Panics** if the element counts differ (or the new sizes' product overflows `usize`).
     ///
     /// ```
     /// use ndarray::array;
@@ -56,6 +59,53 @@ impl<T: Float, D: Dimension> Var<T, D> {
         let mut new: Vec<usize> = shape[..start].to_vec();
         new.push(shape[start..].iter().product());
         self.reshape(&new)
+    }
+
+    /// Removes axis `axis`, which must have size 1 (`torch.squeeze(x, dim)`, but like numpy an
+    /// axis of another size is an error rather than left alone); the backward puts it back.
+    ///
+    /// **Panics** if `axis` is out of range or its size is not 1.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(array![[1.0, 2.0, 3.0]]);
+    /// let y = x.squeeze(0);
+    /// assert_eq!(y.value(), array![1.0, 2.0, 3.0].into_dyn());
+    /// y.unsqueeze(1).sum().backward();
+    /// assert_eq!(x.grad().unwrap(), array![[1.0, 1.0, 1.0]]);
+    /// ```
+    #[track_caller]
+    pub fn squeeze(&self, axis: usize) -> Var<T, IxDyn> {
+        let mut shape = self.shape();
+        assert!(axis < shape.len(), "squeeze: axis {axis} is out of range for shape {shape:?}");
+        assert!(shape[axis] == 1, "squeeze: axis {axis} of shape {shape:?} has size {}, not 1", shape[axis]);
+        shape.remove(axis);
+        self.reshape(&shape)
+    }
+
+    /// Inserts an axis of size 1 at position `axis` (`0..=ndim`, `torch.unsqueeze`); the
+    /// backward removes it.
+    ///
+    /// **Panics** if `axis` is greater than the number of axes.
+    ///
+    /// ```
+    /// use slowgrad_runtime::Var;
+    /// let x = Var::new(ndarray::Array2::<f64>::zeros((2, 3)));
+    /// assert_eq!(x.unsqueeze(0).shape(), vec![1, 2, 3]);
+    /// assert_eq!(x.unsqueeze(1).shape(), vec![2, 1, 3]);
+    /// assert_eq!(x.unsqueeze(2).shape(), vec![2, 3, 1]);
+    /// ```
+    #[track_caller]
+    pub fn unsqueeze(&self, axis: usize) -> Var<T, IxDyn> {
+        let mut shape = self.shape();
+        assert!(
+            axis <= shape.len(),
+            "unsqueeze: axis {axis} is out of range for shape {shape:?} (at most {})",
+            shape.len()
+        );
+        shape.insert(axis, 1);
+        self.reshape(&shape)
     }
 
     /// The axes reordered: axis `i` of the result is axis `perm[i]` of `self`. An extended
