@@ -2,7 +2,7 @@
 
 use super::init::with_default_rng;
 use super::{Linear, Module};
-use crate::{einsum, Float, Rng, Var};
+use crate::{Float, Rng, Var};
 use ndarray::Array2;
 use std::fmt;
 
@@ -101,7 +101,7 @@ impl<T: Float> MultiHeadAttention<T> {
     fn project(&self, lin: &Linear<T>, x: &Var<T>, dim: usize) -> Var<T> {
         let (h, d) = (self.heads, dim / self.heads);
         let w = lin.weight.reshape(&[h, d, dim]);
-        let y = einsum("btc,hdc->bhtd", &[x, &w]).expect("shapes checked by forward");
+        let y = crate::try_einsum!("btc,hdc->bhtd", x, &w).expect("shapes checked by forward").as_dyn();
         match &lin.bias {
             Some(b) => &y + &b.reshape(&[h, 1, d]),
             None => y,
@@ -122,16 +122,18 @@ impl<T: Float> Module<T> for MultiHeadAttention<T> {
         let q = self.project(&self.query, x, dim);
         let k = self.project(&self.key, x, dim);
         let v = self.project(&self.value, x, dim);
-        let mut scores =
-            einsum("bhqd,bhkd->bhqk", &[&q, &k]).expect("same shapes").mul_scalar(T::cast(1.0 / (d as f64).sqrt()));
+        let mut scores = crate::try_einsum!("bhqd,bhkd->bhqk", &q, &k)
+            .expect("same shapes")
+            .as_dyn()
+            .mul_scalar(T::cast(1.0 / (d as f64).sqrt()));
         if self.causal {
             let mask = Array2::from_shape_fn((t, t), |(i, j)| if j > i { T::neg_infinity() } else { T::zero() });
             scores = &scores + &Var::constant(mask.into_dyn());
         }
         let att = scores.softmax(3);
-        let mixed = einsum("bhqk,bhkd->bhqd", &[&att, &v]).expect("same shapes");
+        let mixed = crate::try_einsum!("bhqk,bhkd->bhqd", &att, &v).expect("same shapes").as_dyn();
         let wo = self.out.weight.reshape(&[dim, h, d]);
-        let y = einsum("bhtd,ohd->bto", &[&mixed, &wo]).expect("same shapes");
+        let y = crate::try_einsum!("bhtd,ohd->bto", &mixed, &wo).expect("same shapes").as_dyn();
         match &self.out.bias {
             Some(b) => &y + b,
             None => y,

@@ -2,7 +2,7 @@
 
 use super::init::{kaiming_uniform, with_default_rng};
 use super::Module;
-use crate::{einsum, Float, Rng, Var};
+use crate::{Float, Rng, Var};
 use std::fmt;
 
 /// A 1-D convolution (cross-correlation, as in PyTorch) over `(batch, in_channels, length)`:
@@ -89,7 +89,7 @@ impl<T: Float> Module<T> for Conv1d<T> {
         );
         let cols = x.unfold1d(w[2], self.stride, self.padding);
         let wf = self.weight.reshape(&[w[0], w[1] * w[2]]);
-        let y = einsum("bkl,ok->bol", &[&cols, &wf]).expect("shapes checked above");
+        let y = crate::try_einsum!("bkl,ok->bol", &cols, &wf).expect("shapes checked above").as_dyn();
         match &self.bias {
             Some(b) => &y + &b.reshape(&[w[0], 1]),
             None => y,

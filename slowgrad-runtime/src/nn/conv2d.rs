@@ -2,7 +2,7 @@
 
 use super::init::{kaiming_uniform, with_default_rng};
 use super::Module;
-use crate::{einsum, Float, Rng, Var};
+use crate::{Float, Rng, Var};
 use std::fmt;
 
 /// A 2-D convolution (cross-correlation, as in PyTorch) over `(batch, in_channels, h, w)`:
@@ -100,7 +100,7 @@ impl<T: Float> Module<T> for Conv2d<T> {
         let ho = (xs[2] + 2 * self.padding.0 - w[2]) / self.stride.0 + 1;
         let wo = (xs[3] + 2 * self.padding.1 - w[3]) / self.stride.1 + 1;
         let wf = self.weight.reshape(&[w[0], w[1] * w[2] * w[3]]);
-        let y = einsum("bkl,ok->bol", &[&cols, &wf]).expect("shapes checked above");
+        let y = crate::try_einsum!("bkl,ok->bol", &cols, &wf).expect("shapes checked above").as_dyn();
         let y = match &self.bias {
             Some(b) => &y + &b.reshape(&[w[0], 1]),
             None => y,

@@ -100,7 +100,14 @@ impl<T: Float> Module<T> for Linear<T> {
             w[0],
             w[1]
         );
-        let y = einsum("...i,oi->...o", &[x, &self.weight]).unwrap_or_else(|e| {
+        // a batch of rows (the common case) runs the kernels `einsum!` generates for `bi,oi->bo`;
+        // other ranks the runtime einsum with `...`
+        let y = if xs.len() == 2 {
+            crate::try_einsum!("bi,oi->bo", x, &self.weight).map(|y| y.as_dyn())
+        } else {
+            einsum("...i,oi->...o", &[x, &self.weight])
+        }
+        .unwrap_or_else(|e| {
             panic!("Linear with weight {:?} applied to input of shape {:?}: {e}", self.weight.shape(), x.shape())
         });
         match &self.bias {
