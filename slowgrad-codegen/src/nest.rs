@@ -282,29 +282,51 @@ fn loops(shape: &NestShape, level: usize, names: &[syn::Ident], p: &TokenStream)
             let hoist = Literal::u32_unsuffixed(hoist);
             let (s, m) = (s_in(row), s_in(sum));
             let (so_row, n_row, n_sum) = (s_out(row), lit(row), lit(sum));
-            let (ro, ri, n_rows) = match rows {
-                Some(r) => (s_out(r), s_in(r), {
-                    let r = lit(r);
-                    quote!(n[#r])
-                }),
-                None => (quote!(0), vec![quote!(0); n_in], quote!(1)),
+            let (ro, ri) = match rows {
+                Some(r) => (s_out(r), s_in(r)),
+                None => (quote!(0), vec![quote!(0); n_in]),
+            };
+            let call = |r: usize| {
+                let r = lit(r);
+                quote!(#p::micro::rows_call::<T, #nl, #hoist, #r>(fma, o, [#(#names),*], g);)
+            };
+            let (one, two) = (call(1), call(2));
+            let run = match rows {
+                // the rows two at a time (two chains of additions), the last alone
+                Some(r) => {
+                    let l = lit(r);
+                    let i = format_ident!("i{}", r);
+                    let mut advance = vec![quote!(let o = o.offset(#i as isize * so[#l]);)];
+                    for (k, name) in names.iter().enumerate() {
+                        if shape.moves[k + 1][r] {
+                            let kk = lit(k);
+                            advance.push(quote!(let #name = #name.offset(#i as isize * si[#kk][#l]);));
+                        }
+                    }
+                    quote! {
+                        for #i in (0..n[#l]).step_by(2) {
+                            #(#advance)*
+                            if #i + 1 < n[#l] {
+                                #two
+                            } else {
+                                #one
+                            }
+                        }
+                    }
+                }
+                None => one,
             };
             quote! {
-                #p::micro::rows_call::<T, #nl, #hoist>(
-                    fma,
-                    o,
-                    [#(#names),*],
-                    #p::micro::Rows {
-                        ro: #ro,
-                        so: #so_row,
-                        ri: [#(#ri),*],
-                        s: [#(#s),*],
-                        m: [#(#m),*],
-                        n_sum: n[#n_sum],
-                        n: n[#n_row],
-                    },
-                    #n_rows,
-                );
+                let g = #p::micro::Rows {
+                    ro: #ro,
+                    so: #so_row,
+                    ri: [#(#ri),*],
+                    s: [#(#s),*],
+                    m: [#(#m),*],
+                    n_sum: n[#n_sum],
+                    n: n[#n_row],
+                };
+                #run
             }
         }
     }
@@ -350,8 +372,13 @@ mod tests {
     /// axpy along the output; a diagonal read walks one loop over both axes.
     #[test]
     fn reductions_broadcasts_and_diagonals() {
+        // a row sum: one loop along the output next to the summed one, blocked rows
         let s = shapes("ij->i", 1);
+        assert!(matches!(s[0].1.inner, Inner::Rows { rows: None, .. }), "{:?}", s[0].1);
+        // a full sum over the innermost label is a dot product
+        let s = shapes("ij->", 1);
         assert_eq!((s[0].1.inner, s[0].1.outer), (Inner::Dot, 1));
+        let s = shapes("ij->i", 1);
         // its gradient i->ij broadcasts along j: an axpy whose input does not move
         assert_eq!(s[1].0, "i->ij");
         assert_eq!(s[1].1.inner, Inner::Axpy);

@@ -20,6 +20,11 @@ fn matmul() {
 }
 
 #[test]
+fn batched_matmul() {
+    insta::assert_snapshot!(pretty(expand(quote!("bij,bjk->bik", &x, &y), Mode::Panic)));
+}
+
+#[test]
 fn diagonal() {
     insta::assert_snapshot!(pretty(expand(quote!("ii->i", &a), Mode::Panic)));
 }

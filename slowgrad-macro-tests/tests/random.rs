@@ -1,6 +1,9 @@
 //! Random equations (fixed seed, generated into test source by `build.rs`) through `einsum!`,
 //! compared with the runtime-parsed `slowgrad::einsum()` on the same operands: forward (`Var` and
 //! array operands), gradients for a random upstream, and second-order gradients.
+// Some cases sum a named label away on purpose: `einsum!`'s warning for that (a deprecation
+// note, `tests/ui/named-label-summed-once.rs`) is allowed here.
+#![allow(deprecated)]
 
 mod common;
 

@@ -225,48 +225,34 @@ pub struct Rows<const N: usize> {
     pub n: usize,
 }
 
-/// `out[r·ro + c·so] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < n_rows`, `c < n`,
+/// `out[r·ro + c·so] += Σ_j Π_k ins[k][r·ri[k] + j·m[k] + c·s[k]]` for `r < R`, `c < n`,
 /// `j < n_sum`: the two innermost loops of a kernel whose one label runs along the output and
-/// whose other is summed, and optionally the label outside them (`n_rows`).
+/// whose other is summed, for `R` (1 or 2) rows of the label outside them.
 ///
 /// `HOIST` has bit `k` set when the kernel's equation says input `k` is not indexed by the row
 /// label (its `s[k]` is 0): those are read once per sum step. When the output is contiguous
-/// along the row (`so` is 1) and every other input is too (`s[k]` is 1), blocks of [`LANES`]
-/// outputs of two rows at a time stay in registers while the sum runs (two independent chains
-/// of additions); rows must then not overlap (`|ro| ≥ n`, checked). Any other layout runs the
-/// plain loops, in the same order of additions.
+/// along the row (`so` is 1), every other input is too (`s[k]` is 1) and the rows do not
+/// overlap (`|ro| ≥ n`, checked), blocks of [`LANES`] outputs of the `R` rows stay in registers
+/// while the sum runs (two rows: two independent chains of additions). Any other layout runs
+/// the plain loops, in the same order of additions.
 ///
 /// # Safety
 /// Every offset above addresses an element of its operand and the output does not alias an
 /// input.
 #[inline(always)]
-pub unsafe fn rows<T: Float, const N: usize, const FMA: bool, const HOIST: u32>(
+pub unsafe fn rows<T: Float, const N: usize, const FMA: bool, const HOIST: u32, const R: usize>(
     out: *mut T,
     ins: [*const T; N],
     g: Rows<N>,
-    n_rows: usize,
 ) {
-    let blocked = g.so == 1 && (0..N).all(|k| HOIST & 1 << k != 0 || g.s[k] == 1);
+    let blocked =
+        g.so == 1 && (R == 1 || g.ro.unsigned_abs() >= g.n) && (0..N).all(|k| HOIST & 1 << k != 0 || g.s[k] == 1);
     // SAFETY (both branches): as the caller guarantees.
     unsafe {
-        if !blocked {
-            return plain_rows(out, ins, g, n_rows);
-        }
-        let mut r = 0;
-        let (mut o, mut i) = (out, ins);
-        if g.ro.unsigned_abs() >= g.n {
-            while r + 2 <= n_rows {
-                row_block::<T, N, 2, FMA, HOIST>(o, i, g);
-                r += 2;
-                o = o.offset(2 * g.ro);
-                i = std::array::from_fn(|k| i[k].wrapping_offset(2 * g.ri[k]));
-            }
-        }
-        while r < n_rows {
-            row_block::<T, N, 1, FMA, HOIST>(o, i, g);
-            r += 1;
-            o = o.offset(g.ro);
-            i = std::array::from_fn(|k| i[k].wrapping_offset(g.ri[k]));
+        if blocked {
+            row_block::<T, N, R, FMA, HOIST>(out, ins, g)
+        } else {
+            plain_rows(out, ins, g, R)
         }
     }
 }
@@ -392,7 +378,7 @@ entry!(
 );
 entry!(
     /// [`rows`], shared by every kernel of a crate.
-    rows_call, rows_fma, rows, [HOIST: u32], (out: *mut T, ins: [*const T; N], g: Rows<N>, n_rows: usize)
+    rows_call, rows_fma, rows, [HOIST: u32, R: usize], (out: *mut T, ins: [*const T; N], g: Rows<N>)
 );
 
 /// A buffer for [`pack`].
@@ -519,6 +505,29 @@ mod tests {
         }
     }
 
+    /// `n_rows` rows, two at a time as generated code runs them.
+    ///
+    /// # Safety
+    /// The offsets of `g` stay inside the buffers.
+    unsafe fn run_rows(fma: bool, out: &mut [f64], ins: [&[f64]; 2], g: Rows<2>, n_rows: usize) {
+        let mut r = 0;
+        let p = [ins[0].as_ptr(), ins[1].as_ptr()];
+        while r < n_rows {
+            let o = out.as_mut_ptr().wrapping_offset(r as isize * g.ro);
+            let i = std::array::from_fn(|k| p[k].wrapping_offset(r as isize * g.ri[k]));
+            // SAFETY: as the caller guarantees.
+            unsafe {
+                match (fma, r + 1 < n_rows) {
+                    (true, true) => rows::<f64, 2, true, 0b01, 2>(o, i, g),
+                    (true, false) => rows::<f64, 2, true, 0b01, 1>(o, i, g),
+                    (false, true) => rows::<f64, 2, false, 0b01, 2>(o, i, g),
+                    (false, false) => rows::<f64, 2, false, 0b01, 1>(o, i, g),
+                }
+            }
+            r += 2;
+        }
+    }
+
     /// The blocked rows of a matrix product (`ij,jk->ik`: the row label `k`, the sum `j`, rows
     /// `i`), for sizes around the block width, equal the plain loops exactly (small integers).
     #[test]
@@ -533,13 +542,7 @@ mod tests {
             for fma in [false, true] {
                 let mut got = vec![0.0; ni * nk];
                 // SAFETY: offsets inside the buffers by construction.
-                unsafe {
-                    if fma {
-                        rows::<f64, 2, true, 0b01>(got.as_mut_ptr(), [a.as_ptr(), b.as_ptr()], g, ni)
-                    } else {
-                        rows::<f64, 2, false, 0b01>(got.as_mut_ptr(), [a.as_ptr(), b.as_ptr()], g, ni)
-                    }
-                };
+                unsafe { run_rows(fma, &mut got, [&a, &b], g, ni) };
                 assert_eq!(got, want, "{ni}x{nj}x{nk}");
             }
             // a non-contiguous output runs the plain loops
@@ -548,7 +551,7 @@ mod tests {
             naive_rows(&mut want, [&a, &b], g2, ni);
             let mut got = vec![0.0; 2 * ni * nk];
             // SAFETY: as above.
-            unsafe { rows::<f64, 2, false, 0b01>(got.as_mut_ptr(), [a.as_ptr(), b.as_ptr()], g2, ni) };
+            unsafe { run_rows(false, &mut got, [&a, &b], g2, ni) };
             assert_eq!(got, want);
         }
     }
