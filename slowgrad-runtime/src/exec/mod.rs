@@ -151,42 +151,6 @@ pub(crate) fn execute_as<T: Float>(
     }
 }
 
-/// Elements up to which [`zeros`] fills a plain allocation instead of asking for zeroed memory.
-const SMALL_ZEROS: usize = 1 << 12;
-
-/// A standard-layout array of zeros of `shape`, whose element count must have been checked
-/// ([`checked_len`]). Small arrays are a plain allocation filled with zeros: the C allocator
-/// serves those from its per-thread cache, which a request for zeroed memory bypasses. Large
-/// ones are zeroed memory, which the system may hand over already zero.
-///
-/// ```
-/// use slowgrad_runtime::exec::zeros;
-/// let z = zeros::<f32>(&[2, 3]);
-/// assert_eq!(z.shape(), [2, 3]);
-/// assert!(z.iter().all(|&x| x == 0.0));
-/// ```
-pub fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
-    let n: usize = shape.iter().product();
-    if n > SMALL_ZEROS {
-        return ArrayD::zeros(IxDyn(shape));
-    }
-    let mut v = Vec::with_capacity(n);
-    v.resize(n, T::zero());
-    // SAFETY (every arm): the vector holds exactly the shape's element count, in standard
-    // layout. Ranks up to 4 are built with a fixed dimension type, whose strides cost a few
-    // instructions, and then converted (the dynamic type keeps up to 4 axes inline).
-    unsafe {
-        match *shape {
-            [] => ndarray::Array0::from_shape_vec_unchecked((), v).into_dyn(),
-            [a] => ndarray::Array1::from_shape_vec_unchecked(a, v).into_dyn(),
-            [a, b] => ndarray::Array2::from_shape_vec_unchecked((a, b), v).into_dyn(),
-            [a, b, c] => ndarray::Array3::from_shape_vec_unchecked((a, b, c), v).into_dyn(),
-            [a, b, c, d] => ndarray::Array4::from_shape_vec_unchecked((a, b, c, d), v).into_dyn(),
-            _ => ArrayD::from_shape_vec_unchecked(IxDyn(shape), v),
-        }
-    }
-}
-
 /// The inputs' data pointers, on the stack for up to four operands.
 struct SmallPtrs<T> {
     stack: [*const T; 4],
@@ -516,22 +480,6 @@ mod tests {
         Dims::new(&spec, &sizes, out.shape(), out.strides(), ops)
     }
 
-    /// Every rank, small and large: zeros in standard layout, as ndarray's own `zeros`.
-    #[test]
-    fn zeros_have_the_shape_and_standard_layout() {
-        for shape in [&[][..], &[3], &[2, 3], &[2, 1, 3], &[2, 3, 1, 4], &[1, 2, 3, 2, 2], &[300, 300], &[0, 4]] {
-            let z = zeros::<f32>(shape);
-            let want = ArrayD::<f32>::zeros(IxDyn(shape));
-            assert_eq!(z.shape(), want.shape(), "{shape:?}");
-            assert_eq!(z.strides(), want.strides(), "{shape:?}");
-            assert!(z.is_standard_layout(), "{shape:?}");
-            assert!(z.iter().all(|&x| x == 0.0), "{shape:?}");
-        }
-    }
-
-    /// Large products use both cores through the GEMM's own threads, except when the right
-    /// operand is stored across the output's columns (split into blocks of columns) or the
-    /// left one down its rows (blocks of rows); small ones use one thread.
     #[test]
     fn large_products_choose_how_to_use_threads() {
         use self::gemm::Threads;
