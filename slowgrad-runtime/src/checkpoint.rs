@@ -13,10 +13,10 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use slowgrad_runtime::checkpoint::{load_module, load_optimizer, save_module, save_optimizer};
-//! use slowgrad_runtime::nn::{Linear, Module};
-//! use slowgrad_runtime::optim::{Adam, Optimizer};
-//! use slowgrad_runtime::Var;
+//! use slowgrad::checkpoint::{load_module, load_optimizer, save_module, save_optimizer};
+//! use slowgrad::nn::{Linear, Module};
+//! use slowgrad::optim::{Adam, Optimizer};
+//! use slowgrad::Var;
 //! let x = Var::constant(array![[1.0, 2.0], [3.0, -1.0]].into_dyn());
 //! let step = |model: &Linear<f64>, opt: &mut Adam<f64>| {
 //!     opt.zero_grad();
@@ -42,7 +42,7 @@
 //! assert_eq!(step(&fresh, &mut fresh_opt), next); // bit for bit
 //! # std::fs::remove_file(m).ok();
 //! # std::fs::remove_file(o).ok();
-//! # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+//! # Ok::<(), slowgrad::checkpoint::CheckpointError>(())
 //! ```
 
 use crate::nn::Module;
@@ -59,8 +59,8 @@ use std::path::{Path, PathBuf};
 /// changes anything, so after an error the module or optimiser is as it was.
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_module, save_module, CheckpointError};
-/// use slowgrad_runtime::nn::Linear;
+/// use slowgrad::checkpoint::{load_module, save_module, CheckpointError};
+/// use slowgrad::nn::Linear;
 /// let path = std::env::temp_dir().join("doc-error.safetensors");
 /// save_module(&Linear::<f64>::new(3, 2, true), &path).unwrap();
 /// let e = load_module(&Linear::<f64>::new(4, 2, true), &path).unwrap_err();
@@ -280,13 +280,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
 /// **Errors** if two parameters have the same name.
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_module_bytes, module_bytes};
-/// use slowgrad_runtime::nn::{Linear, Module};
-/// let a = slowgrad_runtime::seq![Linear::<f32>::new(3, 2, true)];
-/// let b = slowgrad_runtime::seq![Linear::<f32>::new(3, 2, true)];
+/// use slowgrad::checkpoint::{load_module_bytes, module_bytes};
+/// use slowgrad::nn::{Linear, Module};
+/// let a = slowgrad::seq![Linear::<f32>::new(3, 2, true)];
+/// let b = slowgrad::seq![Linear::<f32>::new(3, 2, true)];
 /// load_module_bytes(&b, &module_bytes(&a)?)?;
 /// assert!(a.parameters().iter().zip(b.parameters()).all(|(p, q)| p.value() == q.value()));
-/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// # Ok::<(), slowgrad::checkpoint::CheckpointError>(())
 /// ```
 pub fn module_bytes<T: Float, M: Module<T> + ?Sized>(module: &M) -> Result<Vec<u8>, CheckpointError> {
     let named: Vec<(String, ArrayD<T>)> =
@@ -301,8 +301,8 @@ pub fn module_bytes<T: Float, M: Module<T> + ?Sized>(module: &M) -> Result<Vec<u
 /// error names the tensor); nothing is changed then.
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_module_bytes, module_bytes, CheckpointError};
-/// use slowgrad_runtime::nn::Linear;
+/// use slowgrad::checkpoint::{load_module_bytes, module_bytes, CheckpointError};
+/// use slowgrad::nn::Linear;
 /// let with_bias = module_bytes(&Linear::<f64>::new(3, 2, true))?;
 /// let e = load_module_bytes(&Linear::<f64>::new(3, 2, false), &with_bias).unwrap_err();
 /// assert_eq!(
@@ -346,8 +346,8 @@ pub fn load_module_bytes<T: Float, M: Module<T> + ?Sized>(module: &M, bytes: &[u
 /// **Errors** if two parameters have the same name or the file cannot be written.
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_module, save_module};
-/// use slowgrad_runtime::nn::{LayerNorm, Module};
+/// use slowgrad::checkpoint::{load_module, save_module};
+/// use slowgrad::nn::{LayerNorm, Module};
 /// let path = std::env::temp_dir().join("doc-layer-norm.safetensors");
 /// let a = LayerNorm::<f64>::new(4);
 /// a.weight.update(|w| w.fill(3.0));
@@ -356,7 +356,7 @@ pub fn load_module_bytes<T: Float, M: Module<T> + ?Sized>(module: &M, bytes: &[u
 /// load_module(&b, &path)?;
 /// assert_eq!(b.weight.value(), a.weight.value());
 /// # std::fs::remove_file(path).ok();
-/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// # Ok::<(), slowgrad::checkpoint::CheckpointError>(())
 /// ```
 pub fn save_module<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
     write(path.as_ref(), &module_bytes(module)?)
@@ -369,8 +369,8 @@ pub fn save_module<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef
 /// parameter's (the error names the tensor); nothing is changed then.
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_module, CheckpointError};
-/// use slowgrad_runtime::nn::Linear;
+/// use slowgrad::checkpoint::{load_module, CheckpointError};
+/// use slowgrad::nn::Linear;
 /// let e = load_module(&Linear::<f64>::new(2, 2, true), "no/such/file.safetensors").unwrap_err();
 /// assert!(matches!(e, CheckpointError::Io { .. }));
 /// assert!(e.to_string().starts_with("no/such/file.safetensors: "));
@@ -387,9 +387,9 @@ pub fn load_module<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::checkpoint::{load_optimizer_bytes, optimizer_bytes};
-/// use slowgrad_runtime::optim::{Optimizer, OptimizerState, SGD};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::checkpoint::{load_optimizer_bytes, optimizer_bytes};
+/// use slowgrad::optim::{Optimizer, OptimizerState, SGD};
+/// use slowgrad::Var;
 /// let w = Var::new(array![1.0f32, -1.0]);
 /// let mut opt = SGD::new(&w, 0.1).momentum(0.9);
 /// w.sum().backward();
@@ -397,7 +397,7 @@ pub fn load_module<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef
 /// let mut other = SGD::new(Var::new(array![0.0f32, 0.0]), 0.1).momentum(0.9);
 /// load_optimizer_bytes(&mut other, &optimizer_bytes(&opt)?)?;
 /// assert_eq!(other.state_dict(), opt.state_dict());
-/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// # Ok::<(), slowgrad::checkpoint::CheckpointError>(())
 /// ```
 pub fn optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(opt: &O) -> Result<Vec<u8>, CheckpointError> {
     let state = opt.state_dict();
@@ -417,9 +417,9 @@ pub fn optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(opt: &O) -> Resu
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::checkpoint::{load_optimizer_bytes, optimizer_bytes};
-/// use slowgrad_runtime::optim::{Adam, Optimizer};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::checkpoint::{load_optimizer_bytes, optimizer_bytes};
+/// use slowgrad::optim::{Adam, Optimizer};
+/// use slowgrad::Var;
 /// let w = Var::new(array![1.0, 2.0]);
 /// let mut opt = Adam::new(&w, 0.1);
 /// w.sum().backward();
@@ -427,7 +427,7 @@ pub fn optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(opt: &O) -> Resu
 /// let mut smaller = Adam::new(Var::new(array![0.0]), 0.1);
 /// let e = load_optimizer_bytes(&mut smaller, &optimizer_bytes(&opt)?).unwrap_err();
 /// assert_eq!(e.to_string(), "tensor `exp_avg.0` has shape [2] in the checkpoint, expected [1]");
-/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// # Ok::<(), slowgrad::checkpoint::CheckpointError>(())
 /// ```
 pub fn load_optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(
     opt: &mut O,
@@ -466,9 +466,9 @@ pub fn load_optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(
 /// **Errors** if the file cannot be written.
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_optimizer, save_optimizer};
-/// use slowgrad_runtime::optim::{AdamW, OptimizerState};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::checkpoint::{load_optimizer, save_optimizer};
+/// use slowgrad::optim::{AdamW, OptimizerState};
+/// use slowgrad::Var;
 /// let path = std::env::temp_dir().join("doc-adamw.safetensors");
 /// let opt = AdamW::new(Var::new(ndarray::array![1.0]), 0.1);
 /// save_optimizer(&opt, &path)?;
@@ -476,7 +476,7 @@ pub fn load_optimizer_bytes<T: Float, O: OptimizerState<T> + ?Sized>(
 /// load_optimizer(&mut other, &path)?;
 /// assert_eq!(other.state_dict().step, 0);
 /// # std::fs::remove_file(path).ok();
-/// # Ok::<(), slowgrad_runtime::checkpoint::CheckpointError>(())
+/// # Ok::<(), slowgrad::checkpoint::CheckpointError>(())
 /// ```
 pub fn save_optimizer<T: Float, O: OptimizerState<T> + ?Sized>(
     opt: &O,
@@ -491,10 +491,10 @@ pub fn save_optimizer<T: Float, O: OptimizerState<T> + ?Sized>(
 /// **Errors** if the file cannot be read, or as [`load_optimizer_bytes`].
 ///
 /// ```
-/// use slowgrad_runtime::checkpoint::{load_optimizer, save_module, CheckpointError};
-/// use slowgrad_runtime::nn::Linear;
-/// use slowgrad_runtime::optim::SGD;
-/// use slowgrad_runtime::Var;
+/// use slowgrad::checkpoint::{load_optimizer, save_module, CheckpointError};
+/// use slowgrad::nn::Linear;
+/// use slowgrad::optim::SGD;
+/// use slowgrad::Var;
 /// // a module's file has no optimiser metadata
 /// let path = std::env::temp_dir().join("doc-not-an-optimizer.safetensors");
 /// save_module(&Linear::<f64>::new(1, 1, false), &path)?;

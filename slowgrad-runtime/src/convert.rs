@@ -3,8 +3,8 @@
 //!
 //! ```
 //! use ndarray::{array, Ix2};
-//! use slowgrad_runtime::optim::{Optimizer, SGD};
-//! use slowgrad_runtime::Var;
+//! use slowgrad::optim::{Optimizer, SGD};
+//! use slowgrad::Var;
 //! let w: Var<f64, Ix2> = array![[1.0, 2.0]].into(); // a leaf that requires a gradient
 //! let b = Var::new(array![0.5]);
 //! let mut opt = SGD::new((&w, &b), 0.5); // parameters of different ranks
@@ -22,7 +22,7 @@ use ndarray::{Array, Dimension, Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6, IxDyn};
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::Var;
+/// use slowgrad::Var;
 /// let x: Var<f64, ndarray::Ix1> = Var::from(array![1.0, 2.0]);
 /// assert!(x.requires_grad() && x.is_leaf());
 /// assert_eq!(x.value(), array![1.0, 2.0]);
@@ -64,7 +64,7 @@ into_dyn!(Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6);
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{IntoParams, Var};
+/// use slowgrad::{IntoParams, Var};
 /// let w = Var::new(array![[1.0, 2.0]]); // Var<f64, Ix2>
 /// let b = Var::new(array![3.0]); // Var<f64, Ix1>
 /// let list = (&w, [b.clone()], vec![w.as_dyn()]).into_params();
@@ -80,7 +80,7 @@ pub trait IntoParams<T: Float> {
     /// The parameters, as handles with a dynamic dimension.
     ///
     /// ```
-    /// use slowgrad_runtime::{IntoParams, Var};
+    /// use slowgrad::{IntoParams, Var};
     /// let x = Var::new(ndarray::array![1.0f32]);
     /// assert_eq!(x.into_params()[0].shape(), [1]);
     /// ```

@@ -13,7 +13,7 @@ use std::rc::Rc;
 ///
 /// ```
 /// use ndarray::{array, ArrayD, ArrayViewD};
-/// use slowgrad_runtime::{apply_kernel, EinsumError, Kernel, Var};
+/// use slowgrad::{apply_kernel, EinsumError, Kernel, Var};
 /// // y_i = 2 x_i as a kernel; its gradient (dL/dx = 2 dL/dy) is the same kernel
 /// struct Double;
 /// impl Kernel<f64> for Double {
@@ -51,7 +51,7 @@ pub trait Kernel<T: Float>: 'static {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{apply_kernel, ExtEinsum, Interpreted, Var};
+/// use slowgrad::{apply_kernel, ExtEinsum, Interpreted, Var};
 /// use std::rc::Rc;
 /// let k = Interpreted(Rc::new(ExtEinsum::from_letters("ij", "j").unwrap()));
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]).as_dyn();
@@ -237,7 +237,7 @@ pub(crate) fn kernel_backward<T: Float, E>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{apply_kernel, ExtEinsum, Interpreted, Var};
+/// use slowgrad::{apply_kernel, ExtEinsum, Interpreted, Var};
 /// use std::rc::Rc;
 /// // an output label in no input needs the output shape: broadcast i to (i, 3)
 /// let k = Interpreted(Rc::new(ExtEinsum::from_letters("i", "ij").unwrap()));
@@ -279,7 +279,7 @@ pub(crate) fn with_views<T: Float, R>(vars: &[Var<T, IxDyn>], f: impl FnOnce(&[A
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{ext_einsum, ExtEinsum, Var};
+/// use slowgrad::{ext_einsum, ExtEinsum, Var};
 /// // scatter onto a diagonal: the gradient equation of a trace
 /// let spec = ExtEinsum::from_letters("", "ii").unwrap();
 /// let s = Var::new(ndarray::arr0(5.0)).as_dyn();
@@ -298,7 +298,7 @@ pub fn ext_einsum<T: Float>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, Operand, Var};
+/// use slowgrad::{einsum, Operand, Var};
 /// let (m, v) = (Var::new(array![[1.0, 2.0]]), Var::new(array![3.0, 4.0]));
 /// // operands of different dimension types in one call
 /// let y = einsum("ij,j->i", &[&m as &dyn Operand<f64>, &v]).unwrap();
@@ -320,7 +320,8 @@ impl<T: Float, D: Dimension> Operand<T> for Var<T, D> {
 ///
 /// The pattern language is numpy's and torch's (implicit output, `...` broadcasting, repeated
 /// labels for diagonals, size-1 broadcasting of labels, scalar operands) plus named labels
-/// (`"batch inp, out inp -> batch out"`); see `slowgrad_core::Equation` for the grammar.
+/// (`"batch inp, out inp -> batch out"`); see [the pattern language](crate#the-pattern-language)
+/// for the grammar.
 /// Operands may have different ranks and dimension types.
 ///
 /// **Errors** if the pattern is malformed or the operands do not fit it; the error names the
@@ -328,7 +329,7 @@ impl<T: Float, D: Dimension> Operand<T> for Var<T, D> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, Var};
+/// use slowgrad::{einsum, Var};
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
 /// let v = Var::new(array![1.0, -1.0]);
 /// let y = einsum("ij,j->i", &[&x, &v]).unwrap();
@@ -354,7 +355,7 @@ pub fn einsum<T: Float>(pattern: &str, operands: &[&dyn Operand<T>]) -> Result<V
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{run_equation, Equation, Var};
+/// use slowgrad::{run_equation, Equation, Var};
 /// let eq = Equation::parse("...i,i->...").unwrap(); // parsed once, run on operands of any rank
 /// let w = Var::new(array![1.0, -1.0]).as_dyn();
 /// let a = Var::new(array![[1.0, 2.0], [5.0, 3.0]]).as_dyn();
@@ -374,7 +375,7 @@ pub fn run_equation<T: Float>(eq: &Equation, vars: &[Var<T, IxDyn>]) -> Result<V
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{run_ext, ExtEinsum, Var};
+/// use slowgrad::{run_ext, ExtEinsum, Var};
 /// let ext = ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap();
 /// let x = Var::new(array![[1.0, 2.0]]).as_dyn();
 /// let w = Var::new(array![[3.0], [4.0]]).as_dyn();
@@ -393,7 +394,7 @@ pub fn run_ext<T: Float>(ext: &ExtEinsum, vars: &[Var<T, IxDyn>]) -> Result<Var<
 /// ```
 /// use ndarray::array;
 /// let a = array![[1.0, 2.0], [3.0, 4.0]];
-/// let t = slowgrad_runtime::einsum_array("ii->", &[a.view().into_dyn()]).unwrap();
+/// let t = slowgrad::einsum_array("ii->", &[a.view().into_dyn()]).unwrap();
 /// assert_eq!(t.into_iter().next(), Some(5.0));
 /// ```
 pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>, EinsumError> {
@@ -422,10 +423,10 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
 /// **Errors** if the pattern is malformed.
 ///
 /// ```
-/// let text = slowgrad_runtime::explain("ij,jk->ik").unwrap();
+/// let text = slowgrad::explain("ij,jk->ik").unwrap();
 /// assert!(text.starts_with("forward: ij,jk->ik"));
 /// assert!(text.contains("d#0 from d#2: ik,jk->ij"));
-/// let typo = slowgrad_runtime::explain("batch inp, out inpt -> batch out").unwrap();
+/// let typo = slowgrad::explain("batch inp, out inpt -> batch out").unwrap();
 /// assert!(typo.contains("hint: label `inpt` appears once and is summed away: a typo?"));
 /// ```
 pub fn explain(pattern: &str) -> Result<String, EinsumError> {
@@ -439,7 +440,7 @@ pub fn explain(pattern: &str) -> Result<String, EinsumError> {
 /// **Errors** if the pattern is malformed or the ranks do not fit it.
 ///
 /// ```
-/// let text = slowgrad_runtime::explain_for("...ij,jk->...ik", &[3, 2]).unwrap();
+/// let text = slowgrad::explain_for("...ij,jk->...ik", &[3, 2]).unwrap();
 /// assert!(text.starts_with("forward: 0ij,jk->0ik"));
 /// ```
 pub fn explain_for(pattern: &str, ranks: &[usize]) -> Result<String, EinsumError> {

@@ -10,7 +10,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{Float, Var};
+/// use slowgrad::{Float, Var};
 /// /// The gradient of Σ xᵢ² at `x`, in any precision.
 /// fn grad_of_square<T: Float>(x: ndarray::Array1<T>) -> ndarray::Array1<T> {
 ///     let v = Var::new(x);
@@ -40,7 +40,7 @@ pub trait Float:
     /// Converts from `f64` (rounding for `f32`).
     ///
     /// ```
-    /// use slowgrad_runtime::Float;
+    /// use slowgrad::Float;
     /// assert_eq!(<f32 as Float>::cast(0.1), 0.1f32);
     /// assert_eq!(<f64 as Float>::cast(0.1), 0.1f64);
     /// assert_eq!(<f32 as Float>::cast(1e300), f32::INFINITY); // out of f32's range
@@ -49,7 +49,7 @@ pub trait Float:
     /// Converts to `f64` (exactly).
     ///
     /// ```
-    /// use slowgrad_runtime::Float;
+    /// use slowgrad::Float;
     /// assert_eq!(0.5f32.as_f64(), 0.5);
     /// assert_eq!(0.1f32.as_f64(), 0.100000001490116119384765625); // the f32 nearest 0.1
     /// ```

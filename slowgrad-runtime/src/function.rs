@@ -2,9 +2,9 @@
 //!
 //! ```
 //! use ndarray::{array, ArrayD, ArrayViewD};
-//! use slowgrad_runtime::function::{apply, Function, Saved};
-//! use slowgrad_runtime::gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
-//! use slowgrad_runtime::Var;
+//! use slowgrad::function::{apply, Function, Saved};
+//! use slowgrad::gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
+//! use slowgrad::Var;
 //!
 //! /// eˣ, whose backward reuses the output.
 //! struct Exp;
@@ -34,7 +34,7 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::function::Saved;
+/// use slowgrad::function::Saved;
 /// let mut saved = Saved::default();
 /// let mask = saved.push(array![1.0, 0.0].into_dyn());
 /// let scale = saved.push(array![2.5].into_dyn());
@@ -52,7 +52,7 @@ impl<T: Float> Saved<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::function::Saved;
+    /// use slowgrad::function::Saved;
     /// let mut saved = Saved::default();
     /// assert_eq!(saved.push(array![1.0f32].into_dyn()), 0);
     /// assert_eq!(saved.push(array![2.0f32].into_dyn()), 1);
@@ -68,7 +68,7 @@ impl<T: Float> Saved<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::function::Saved;
+    /// use slowgrad::function::Saved;
     /// let mut saved = Saved::default();
     /// let i = saved.push(array![[1.0, 2.0]].into_dyn());
     /// assert_eq!(saved.get(i)[[0, 1]], 2.0);
@@ -84,7 +84,7 @@ impl<T: Float> Saved<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::function::Saved;
+    /// use slowgrad::function::Saved;
     /// let mut saved = Saved::default();
     /// let i = saved.push(array![3.0, 4.0].into_dyn());
     /// let v = saved.var(i);
@@ -106,8 +106,8 @@ impl<T: Float> Saved<T> {
 ///
 /// ```
 /// use ndarray::{array, ArrayD, ArrayViewD, IxDyn};
-/// use slowgrad_runtime::function::{apply, Function, Saved};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::function::{apply, Function, Saved};
+/// use slowgrad::Var;
 ///
 /// /// y = A x with a hand-written backward: dL/dA = g xᵀ, dL/dx = Aᵀ g.
 /// struct MatVec;
@@ -118,8 +118,8 @@ impl<T: Float> Saved<T> {
 ///         a.dot(&v).into_dyn()
 ///     }
 ///     fn backward(&self, _: &Saved<f64>, g: &Var<f64>, x: &[Var<f64>], _: &Var<f64>) -> Vec<Option<Var<f64>>> {
-///         let ga = slowgrad_runtime::einsum("i,j->ij", &[g, &x[1]]).unwrap();
-///         let gx = slowgrad_runtime::einsum("ij,i->j", &[&x[0], g]).unwrap();
+///         let ga = slowgrad::einsum("i,j->ij", &[g, &x[1]]).unwrap();
+///         let gx = slowgrad::einsum("ij,i->j", &[&x[0], g]).unwrap();
 ///         vec![Some(ga), Some(gx)]
 ///     }
 /// }
@@ -137,8 +137,8 @@ pub trait Function<T: Float>: 'static {
     ///
     /// ```
     /// use ndarray::{array, ArrayD, ArrayViewD};
-    /// use slowgrad_runtime::function::{apply, Function, Saved};
-    /// use slowgrad_runtime::{BackwardError, BackwardOptions, Var};
+    /// use slowgrad::function::{apply, Function, Saved};
+    /// use slowgrad::{BackwardError, BackwardOptions, Var};
     /// struct Cube;
     /// impl Function<f64> for Cube {
     ///     fn name(&self) -> &'static str {
@@ -166,8 +166,8 @@ pub trait Function<T: Float>: 'static {
     ///
     /// ```
     /// use ndarray::{array, ArrayD, ArrayViewD};
-    /// use slowgrad_runtime::function::{apply, Function, Saved};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::function::{apply, Function, Saved};
+    /// use slowgrad::Var;
     /// /// max(x, 0), keeping the mask of positive entries for the backward.
     /// struct Relu;
     /// impl Function<f64> for Relu {
@@ -194,8 +194,8 @@ pub trait Function<T: Float>: 'static {
     ///
     /// ```
     /// use ndarray::{array, ArrayD, ArrayViewD};
-    /// use slowgrad_runtime::function::{apply, Function, Saved};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::function::{apply, Function, Saved};
+    /// use slowgrad::Var;
     /// /// x · mask, where the mask is not differentiated.
     /// struct Masked;
     /// impl Function<f64> for Masked {
@@ -227,8 +227,8 @@ pub trait Function<T: Float>: 'static {
 ///
 /// ```
 /// use ndarray::{array, ArrayD, ArrayViewD};
-/// use slowgrad_runtime::function::{apply, Function, Saved};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::function::{apply, Function, Saved};
+/// use slowgrad::Var;
 /// struct Add;
 /// impl Function<f64> for Add {
 ///     fn forward(&self, x: &[ArrayViewD<'_, f64>], _: &mut Saved<f64>) -> ArrayD<f64> {

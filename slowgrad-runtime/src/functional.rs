@@ -8,9 +8,9 @@
 //!
 //! ```
 //! use ndarray::{array, Array2};
-//! use slowgrad_runtime::functional::{grad, hessian, hvp};
+//! use slowgrad::functional::{grad, hessian, hvp};
 //! // f(x) = Σ xᵢ³: ∇f = 3x², H = diag(6x)
-//! let f = |x: &slowgrad_runtime::Var<f64, ndarray::Ix1>| x.powf(3.0).sum();
+//! let f = |x: &slowgrad::Var<f64, ndarray::Ix1>| x.powf(3.0).sum();
 //! let x = array![1.0, -2.0];
 //! let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
 //! let g = grad(f, &x).unwrap();
@@ -50,7 +50,7 @@ fn fixed<T: Float, D: Dimension>(a: ArrayD<T>) -> Array<T, D> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, functional::grad};
+/// use slowgrad::{einsum, functional::grad};
 /// // f(x) = Σ x_i², ∇f = 2x
 /// let g = grad(|x| einsum("i,i->", &[x, x]).unwrap(), &array![1.0, -3.0]).unwrap();
 /// assert_eq!(g, array![2.0, -6.0]);
@@ -71,7 +71,7 @@ pub fn grad<T: Float, D: Dimension, E: Dimension>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, functional::vjp, Var};
+/// use slowgrad::{einsum, functional::vjp, Var};
 /// let a = Var::constant(array![[1.0, 2.0], [3.0, 4.0]]);
 /// let (y, g) = vjp(|x| einsum("ij,j->i", &[&a, x]).unwrap(), &array![1.0, 1.0], &array![1.0, 0.0].into_dyn()).unwrap();
 /// assert_eq!(y, array![3.0, 7.0].into_dyn());
@@ -96,7 +96,7 @@ pub fn vjp<T: Float, D: Dimension, E: Dimension>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, functional::jvp, Var};
+/// use slowgrad::{einsum, functional::jvp, Var};
 /// let a = Var::constant(array![[1.0, 2.0], [3.0, 4.0]]);
 /// let (_, jv) = jvp(|x| einsum("ij,j->i", &[&a, x]).unwrap(), &array![1.0, 1.0], &array![1.0, 0.0]).unwrap();
 /// assert_eq!(jv, array![1.0, 3.0].into_dyn());
@@ -130,7 +130,7 @@ pub fn jvp<T: Float, D: Dimension, E: Dimension>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, functional::jacobian, Var};
+/// use slowgrad::{einsum, functional::jacobian, Var};
 /// let a = array![[1.0, 2.0, 0.0], [3.0, 4.0, 5.0]];
 /// let av = Var::constant(a.clone());
 /// let j = jacobian(|x| einsum("ij,j->i", &[&av, x]).unwrap(), &array![1.0, 1.0, 1.0]).unwrap();
@@ -192,7 +192,7 @@ pub fn jacobian<T: Float, D: Dimension, E: Dimension>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, functional::hessian, Var};
+/// use slowgrad::{einsum, functional::hessian, Var};
 /// // the Hessian of xᵀAx is A + Aᵀ
 /// let a = array![[1.0, 2.0], [0.0, 3.0]];
 /// let av = Var::constant(a.clone());
@@ -240,7 +240,7 @@ pub fn hessian<T: Float, D: Dimension, E: Dimension>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, functional::hvp, Var};
+/// use slowgrad::{einsum, functional::hvp, Var};
 /// let a = Var::constant(array![[1.0, 2.0], [0.0, 3.0]]);
 /// let hv = hvp(|x| einsum("i,ij,j->", &[x, &a, x]).unwrap(), &array![0.5, -1.0], &array![1.0, 0.0]).unwrap();
 /// assert_eq!(hv, array![2.0, 2.0]); // (A + Aᵀ) e₀

@@ -10,8 +10,8 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use slowgrad_runtime::gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
-//! let f = |xs: &[slowgrad_runtime::Var<f64>]| (&xs[0] * &xs[1]).softplus();
+//! use slowgrad::gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
+//! let f = |xs: &[slowgrad::Var<f64>]| (&xs[0] * &xs[1]).softplus();
 //! let inputs = [array![0.5, -1.0].into_dyn(), array![2.0, 0.3].into_dyn()];
 //! let report = gradcheck(&f, &inputs, GradcheckOptions::default()).unwrap();
 //! assert!(report.max_abs_error < 1e-5);
@@ -26,8 +26,8 @@ use std::fmt;
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::gradcheck::{gradcheck, Checked, GradcheckOptions};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::gradcheck::{gradcheck, Checked, GradcheckOptions};
+/// use slowgrad::Var;
 /// // several functions checked in one loop
 /// let cases: Vec<(&str, Box<Checked>)> = vec![
 ///     ("tanh", Box::new(|xs: &[Var<f64>]| xs[0].tanh())),
@@ -46,8 +46,8 @@ pub type Checked<'a> = dyn Fn(&[Var<f64, IxDyn>]) -> Var<f64, IxDyn> + 'a;
 ///
 /// ```
 /// use ndarray::{array, IxDyn};
-/// use slowgrad_runtime::gradcheck::{gradcheck, GradcheckOptions};
-/// use slowgrad_runtime::{record, Var};
+/// use slowgrad::gradcheck::{gradcheck, GradcheckOptions};
+/// use slowgrad::{record, Var};
 /// let d = GradcheckOptions::default();
 /// assert_eq!((d.eps, d.atol, d.rtol), (1e-6, 1e-5, 1e-3));
 /// // y = 2x with a backward that is off by 0.5 %
@@ -81,8 +81,8 @@ impl Default for GradcheckOptions {
 ///
 /// ```
 /// use ndarray::{array, IxDyn};
-/// use slowgrad_runtime::gradcheck::{gradcheck, FailureKind, GradcheckOptions};
-/// use slowgrad_runtime::{record, Var};
+/// use slowgrad::gradcheck::{gradcheck, FailureKind, GradcheckOptions};
+/// use slowgrad::{record, Var};
 /// // y = x² with a wrong backward (x instead of 2x)
 /// let f = |xs: &[Var<f64>]| {
 ///     let x = &xs[0];
@@ -120,9 +120,9 @@ pub struct GradcheckFailure {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::gradcheck::{gradcheck, FailureKind, GradcheckOptions};
+/// use slowgrad::gradcheck::{gradcheck, FailureKind, GradcheckOptions};
 /// // the entries above 0: an output shape that depends on the input's values
-/// let f = |xs: &[slowgrad_runtime::Var<f64>]| {
+/// let f = |xs: &[slowgrad::Var<f64>]| {
 ///     let keep: Vec<usize> = xs[0].value().iter().enumerate().filter(|&(_, &v)| v > 0.0).map(|(i, _)| i).collect();
 ///     xs[0].index_select(0, &keep)
 /// };
@@ -170,7 +170,7 @@ impl std::error::Error for GradcheckFailure {}
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::gradcheck::{gradcheck, GradcheckOptions};
+/// use slowgrad::gradcheck::{gradcheck, GradcheckOptions};
 /// // a (2,) output of two inputs of 3 and 2 elements: 2 · (3 + 2) Jacobian entries
 /// let r = gradcheck(
 ///     &|xs| (&xs[0].sum().as_dyn() * &xs[1]).sigmoid(),
@@ -289,7 +289,7 @@ fn check(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, gradcheck::{gradcheck, GradcheckOptions}};
+/// use slowgrad::{einsum, gradcheck::{gradcheck, GradcheckOptions}};
 /// let report = gradcheck(
 ///     &|xs| einsum("ij,jk->ik", &[&xs[0], &xs[1]]).unwrap().sigmoid(),
 ///     &[array![[1.0, 2.0], [0.5, -1.0]].into_dyn(), array![[0.3, -0.2], [0.1, 0.4]].into_dyn()],
@@ -314,7 +314,7 @@ pub fn gradcheck(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, gradcheck::{gradgradcheck, GradcheckOptions}};
+/// use slowgrad::{einsum, gradcheck::{gradgradcheck, GradcheckOptions}};
 /// gradgradcheck(
 ///     &|xs| einsum("i,ij,j->i", &[&xs[0], &xs[1], &xs[0]]).unwrap().tanh(),
 ///     &[array![0.3, -0.7].into_dyn(), array![[1.0, 2.0], [0.5, -1.0]].into_dyn()],

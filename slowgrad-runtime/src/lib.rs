@@ -1,12 +1,12 @@
-//! The runtime of slowgrad: [`Var`] and its tape, the runtime-parsed [`einsum`], the
+//! The runtime of slowgrad: [`Var`] and its tape, the runtime-parsed [`einsum()`], the
 //! extended-einsum interpreter, differentiable ops, losses, `nn` layers and optimisers.
 //!
 //! Users depend on the `slowgrad` facade, which re-exports this crate.
 //!
 //! ```
 //! use ndarray::array;
-//! use slowgrad_runtime::optim::{Optimizer, SGD};
-//! use slowgrad_runtime::{einsum, Var};
+//! use slowgrad::optim::{Optimizer, SGD};
+//! use slowgrad::{einsum, Var};
 //! // least squares: find w with X w = y, for y = X (2, −1)
 //! let x = Var::constant(array![[1.0f64, 0.0], [0.0, 1.0], [1.0, 1.0]]);
 //! let y = Var::constant(array![2.0, -1.0, 1.0]);
@@ -21,6 +21,37 @@
 //! let w = w.value();
 //! assert!((w[0] - 2.0).abs() < 1e-6 && (w[1] + 1.0).abs() < 1e-6);
 //! ```
+//!
+//! # The pattern language
+//!
+//! `einsum!` and [`einsum()`] read the same patterns: numpy's and torch's einsum plus named
+//! labels.
+//!
+//! ```text
+//! pattern := inputs [ "->" output ]
+//! inputs  := term ( "," term )*
+//! term    := letter-term | named-term
+//! letter-term := ( letter | "..." )*           -- each ASCII letter a-z A-Z is one label
+//! named-term  := token ( ws+ token )*          -- token: identifier or "..."
+//! ```
+//!
+//! White space around terms, commas and the arrow is ignored; an empty term is a scalar. A
+//! label repeated in an input term takes a diagonal; without `->` the output is the labels seen
+//! once, in ASCII order (upper case first), after the `...` dimensions; `...` broadcasts numpy
+//! style and, left out of an explicit output, is summed; a label of size 1 in one operand
+//! broadcasts against a larger size. A pattern uses **named labels** when some term contains two
+//! tokens separated by white space (`"batch inp, out inp -> batch out"`); a multi-letter token
+//! seen once whose letters are all one-letter labels of the same pattern is rejected as
+//! ambiguous. [`explain`] prints what a pattern runs as.
+//!
+//! # Threads
+//!
+//! A [`Var`] and its tape are per thread: `Var` holds reference-counted nodes and is neither
+//! `Send` nor `Sync`, so a graph is built, differentiated and dropped on one thread (send the
+//! values, `Var::value()`, across threads instead). Grad mode ([`no_grad`]), the default random
+//! generator of the `nn` initialisers ([`nn::manual_seed`]) and the caches of plans and
+//! prepared steps are per thread too. Large contractions use rayon's thread pool internally;
+//! that is invisible to the caller.
 #![warn(missing_docs)]
 
 #[doc(hidden)]

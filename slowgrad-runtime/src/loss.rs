@@ -5,8 +5,8 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use slowgrad_runtime::loss::{mse_loss, MSELoss};
-//! use slowgrad_runtime::Var;
+//! use slowgrad::loss::{mse_loss, MSELoss};
+//! use slowgrad::Var;
 //! let pred = Var::new(array![0.5, 2.0]);
 //! let target = Var::constant(array![1.0, 1.0]);
 //! let l = MSELoss.forward(&pred, &target);
@@ -24,7 +24,7 @@ use ndarray::{ArrayD, Dimension, IxDyn};
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{loss::mse_loss, Var};
+/// use slowgrad::{loss::mse_loss, Var};
 /// let pred = Var::new(array![[1.0], [3.0]]);
 /// let l = mse_loss(&pred, &Var::constant(array![[0.0], [1.0]]));
 /// assert_eq!(l.item(), 2.5);
@@ -45,7 +45,7 @@ pub fn mse_loss<T: Float, D: Dimension, E: Dimension>(pred: &Var<T, D>, target: 
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{loss::cross_entropy, Var};
+/// use slowgrad::{loss::cross_entropy, Var};
 /// let logits = Var::new(array![[0.0, 0.0], [10.0, -10.0]]);
 /// let l = cross_entropy(&logits, &[1, 0]);
 /// assert!((l.item() - 2f64.ln() / 2.0).abs() < 1e-8);
@@ -75,7 +75,7 @@ pub fn cross_entropy<T: Float, D: Dimension>(logits: &Var<T, D>, targets: &[usiz
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{loss::bce_with_logits, Var};
+/// use slowgrad::{loss::bce_with_logits, Var};
 /// let l = bce_with_logits(&Var::new(array![0.0, 0.0]), &Var::constant(array![1.0, 0.0]));
 /// assert!((l.item() - 2f64.ln()).abs() < 1e-12);
 /// ```
@@ -91,7 +91,7 @@ pub fn bce_with_logits<T: Float, D: Dimension, E: Dimension>(logits: &Var<T, D>,
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{loss::MSELoss, Var};
+/// use slowgrad::{loss::MSELoss, Var};
 /// let l = MSELoss.forward(&Var::new(array![[1.0, 2.0]]), &Var::constant(array![[1.0, 4.0]]));
 /// assert_eq!(l.item(), 2.0); // (0² + 2²) / 2
 /// ```
@@ -105,7 +105,7 @@ impl MSELoss {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::{loss::MSELoss, Var};
+    /// use slowgrad::{loss::MSELoss, Var};
     /// let pred = Var::new(array![3.0, 0.0]);
     /// MSELoss.forward(&pred, &Var::constant(array![1.0, 0.0])).backward();
     /// // d/dp mean((p − t)²) = 2 (p − t) / n
@@ -122,7 +122,7 @@ impl MSELoss {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{loss::CrossEntropyLoss, Var};
+/// use slowgrad::{loss::CrossEntropyLoss, Var};
 /// // four equal logits: the loss is ln 4 whatever the target
 /// let l = CrossEntropyLoss.forward(&Var::new(array![[7.0, 7.0, 7.0, 7.0]]), &[3]);
 /// assert!((l.item() - 4f64.ln()).abs() < 1e-12);
@@ -137,7 +137,7 @@ impl CrossEntropyLoss {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::{loss::CrossEntropyLoss, Var};
+    /// use slowgrad::{loss::CrossEntropyLoss, Var};
     /// let logits = Var::new(array![[0.0, 0.0], [0.0, 0.0]]);
     /// CrossEntropyLoss.forward(&logits, &[0, 1]).backward();
     /// // (softmax − one-hot) / batch
@@ -153,7 +153,7 @@ impl CrossEntropyLoss {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{loss::BCEWithLogitsLoss, Var};
+/// use slowgrad::{loss::BCEWithLogitsLoss, Var};
 /// // a confident right answer costs almost nothing, a confident wrong one about |logit|
 /// let l = BCEWithLogitsLoss.forward(&Var::new(array![30.0f64, -30.0]), &Var::constant(array![1.0, 1.0]));
 /// assert!((l.item() - 30.0 / 2.0).abs() < 1e-9);
@@ -168,7 +168,7 @@ impl BCEWithLogitsLoss {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::{loss::BCEWithLogitsLoss, Var};
+    /// use slowgrad::{loss::BCEWithLogitsLoss, Var};
     /// let x = Var::new(array![0.0, 0.0]);
     /// BCEWithLogitsLoss.forward(&x, &Var::constant(array![1.0, 0.0])).backward();
     /// // (σ(x) − y) / n

@@ -6,7 +6,7 @@
 /// A seeded SplitMix64 generator.
 ///
 /// ```
-/// use slowgrad_runtime::Rng;
+/// use slowgrad::Rng;
 /// let mut a = Rng::new(7);
 /// let mut b = Rng::new(7);
 /// assert_eq!(a.next_u64(), b.next_u64());
@@ -22,7 +22,7 @@ impl Rng {
     /// A generator started from `seed`: the same seed gives the same numbers.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let draw = |seed| {
     ///     let mut r = Rng::new(seed);
     ///     [r.next_u64(), r.next_u64()]
@@ -37,7 +37,7 @@ impl Rng {
     /// The next 64 random bits: SplitMix64's output, the same on every platform.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// // SplitMix64's published first outputs for seed 0
     /// let mut r = Rng::new(0);
     /// assert_eq!(r.next_u64(), 0xe220_a839_7b1d_cdaf);
@@ -54,7 +54,7 @@ impl Rng {
     /// A uniform number in `[0, 1)` with 53 random bits.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let mut r = Rng::new(1);
     /// let xs: Vec<f64> = (0..10_000).map(|_| r.next_f64()).collect();
     /// assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
@@ -71,7 +71,7 @@ impl Rng {
     /// A uniform number in `[lo, hi)`.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let mut r = Rng::new(1);
     /// let xs: Vec<f64> = (0..10_000).map(|_| r.uniform(-3.0, 5.0)).collect();
     /// assert!(xs.iter().all(|x| (-3.0..5.0).contains(x)));
@@ -85,7 +85,7 @@ impl Rng {
     /// A standard normal number (Box-Muller).
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let mut r = Rng::new(1);
     /// let xs: Vec<f64> = (0..10_000).map(|_| r.normal()).collect();
     /// let mean = xs.iter().sum::<f64>() / 10_000.0;
@@ -106,7 +106,7 @@ impl Rng {
     /// **Panics** if `n` is 0.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let mut r = Rng::new(1);
     /// let mut counts = [0usize; 6];
     /// for _ in 0..6000 {
@@ -125,7 +125,7 @@ impl Rng {
     /// Shuffles `items` in place (Fisher-Yates): every order is equally likely.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let mut items: Vec<u32> = (0..20).collect();
     /// Rng::new(3).shuffle(&mut items);
     /// assert_ne!(items, (0..20).collect::<Vec<_>>());
@@ -149,7 +149,7 @@ impl Rng {
     /// parent moves on by one draw.
     ///
     /// ```
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::Rng;
     /// let mut parent = Rng::new(5);
     /// let mut child = parent.fork();
     /// assert_ne!(child.next_u64(), parent.next_u64());

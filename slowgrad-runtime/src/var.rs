@@ -25,7 +25,7 @@ thread_local! {
 /// Whether ops currently record on the tape (false inside [`no_grad`]).
 ///
 /// ```
-/// use slowgrad_runtime::{is_grad_enabled, no_grad};
+/// use slowgrad::{is_grad_enabled, no_grad};
 /// assert!(is_grad_enabled());
 /// assert!(!no_grad(is_grad_enabled));
 /// assert!(is_grad_enabled()); // restored on leaving no_grad
@@ -52,9 +52,9 @@ impl Drop for GradMode {
 /// Runs `f` without recording: every `Var` created inside is a constant.
 ///
 /// ```
-/// use slowgrad_runtime::{no_grad, Var};
+/// use slowgrad::{no_grad, Var};
 /// let x = Var::new(ndarray::array![1.0, 2.0]);
-/// let y = no_grad(|| slowgrad_runtime::einsum("i->", &[&x]).unwrap());
+/// let y = no_grad(|| slowgrad::einsum("i->", &[&x]).unwrap());
 /// assert!(!y.requires_grad());
 /// ```
 pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
@@ -66,7 +66,7 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
 /// graph: for a custom backward that differentiates a local computation of its own.
 ///
 /// ```
-/// use slowgrad_runtime::{enable_grad, no_grad, Var};
+/// use slowgrad::{enable_grad, no_grad, Var};
 /// let y = no_grad(|| enable_grad(|| Var::new(ndarray::array![1.0]).mul_scalar(2.0)));
 /// assert!(y.requires_grad());
 /// ```
@@ -83,7 +83,7 @@ pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
 ///
 /// ```
 /// use ndarray::{array, IxDyn};
-/// use slowgrad_runtime::{record, BackwardFn, Var};
+/// use slowgrad::{record, BackwardFn, Var};
 /// // y = x², written as a type: dy/dx = 2x, from the saved input
 /// struct Square;
 /// impl BackwardFn<f64> for Square {
@@ -255,10 +255,10 @@ impl<T: Float> Drop for Node<T> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::Var;
+/// use slowgrad::Var;
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
 /// let w = Var::new(array![[0.5, -1.0], [2.0, 0.0]]);
-/// let z = slowgrad_runtime::einsum("ij,jk->ik", &[&x, &w]).unwrap();
+/// let z = slowgrad::einsum("ij,jk->ik", &[&x, &w]).unwrap();
 /// z.backward_with(ndarray::Array2::ones((2, 2)));
 /// assert_eq!(x.grad().unwrap(), array![[-0.5, 2.0], [-0.5, 2.0]]);
 /// ```
@@ -277,7 +277,7 @@ impl<T: Float, D: Dimension> Clone for Var<T, D> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+/// use slowgrad::{einsum, BackwardOptions, Var};
 /// let x = Var::new(array![1.0, 2.0]);
 /// let y = einsum("i,i->", &[&x, &x]).unwrap();
 /// let keep = BackwardOptions { retain_graph: true, ..Default::default() };
@@ -300,7 +300,7 @@ pub struct BackwardOptions {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, BackwardError, BackwardOptions, Var};
+/// use slowgrad::{einsum, BackwardError, BackwardOptions, Var};
 /// let x = Var::new(array![1.0, 2.0]);
 /// let y = einsum("i->i", &[&x]).unwrap();
 /// assert_eq!(y.try_backward(BackwardOptions::default()), Err(BackwardError::NotScalar { shape: vec![2] }));
@@ -402,7 +402,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// A leaf that requires a gradient: `backward` accumulates into [`Var::grad`].
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// assert!(x.requires_grad() && x.is_leaf());
     /// ```
@@ -413,7 +413,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// A constant: no gradient is computed for it.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let c = Var::constant(ndarray::array![1.0, 2.0]);
     /// let x = Var::new(ndarray::array![3.0, 4.0]);
     /// einsum("i,i->", &[&c, &x]).unwrap().backward();
@@ -435,7 +435,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// same value.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![[1.0, 2.0]]);
     /// let v: ndarray::Array2<f64> = x.value();
     /// assert_eq!(v, ndarray::array![[1.0, 2.0]]);
@@ -451,7 +451,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// may be read but not changed ([`Var::set_value`] and [`Var::update`] panic).
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![1.0, 2.0, 3.0]);
     /// assert_eq!(x.with_value(|v| v.sum()), 6.0);
     /// ```
@@ -465,7 +465,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if called inside an [`Var::update`] of the same value.
     ///
     /// ```
-    /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
+    /// let x = slowgrad::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.shape(), [2, 3, 4]);
     /// ```
     #[track_caller]
@@ -478,7 +478,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if called inside an [`Var::update`] of the same value.
     ///
     /// ```
-    /// let x = slowgrad_runtime::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
+    /// let x = slowgrad::Var::new(ndarray::Array3::<f32>::zeros((2, 3, 4)));
     /// assert_eq!(x.ndim(), 3);
     /// ```
     #[track_caller]
@@ -492,7 +492,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// [`Var::update`] of the same value.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// assert_eq!(einsum("i,i->", &[&x, &x]).unwrap().item(), 5.0);
     /// ```
@@ -509,7 +509,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// [`Var::with_value`] or [`Var::update`] of the same node that is still running).
     ///
     /// ```
-    /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
+    /// let x = slowgrad::Var::new(ndarray::array![1.0, 2.0]);
     /// x.set_value(ndarray::array![5.0, 6.0]);
     /// assert_eq!(x.value(), ndarray::array![5.0, 6.0]);
     /// ```
@@ -533,7 +533,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// not read the value through another handle either).
     ///
     /// ```
-    /// let x = slowgrad_runtime::Var::new(ndarray::array![1.0, 2.0]);
+    /// let x = slowgrad::Var::new(ndarray::array![1.0, 2.0]);
     /// x.update(|v| *v *= 10.0);
     /// assert_eq!(x.value(), ndarray::array![10.0, 20.0]);
     /// ```
@@ -576,7 +576,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The accumulated gradient of a leaf (a copy), `None` before any backward pass reached it.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0, -2.0]);
     /// assert!(x.grad().is_none()); // no backward pass yet
     /// einsum("i,i->", &[&x, &x]).unwrap().backward();
@@ -595,7 +595,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// gradients.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// assert!(x.with_grad(|g| g.is_none()));
     /// einsum("i,i->", &[&x, &x]).unwrap().backward();
@@ -612,7 +612,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The accumulated gradient as a `Var`: with `create_graph` it carries its own graph.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// use slowgrad::{einsum, BackwardOptions, Var};
     /// let x = Var::new(ndarray::array![3.0]);
     /// let y = einsum("i,i,i->", &[&x, &x, &x]).unwrap(); // x³
     /// y.try_backward(BackwardOptions { create_graph: true, ..Default::default() }).unwrap();
@@ -628,7 +628,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Clears the accumulated gradient.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0]);
     /// einsum("i->", &[&x]).unwrap().backward();
     /// x.zero_grad();
@@ -641,7 +641,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Whether a gradient flows to this value.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let (x, c) = (Var::new(ndarray::array![1.0]), Var::constant(ndarray::array![2.0]));
     /// assert!(x.requires_grad() && !c.requires_grad());
     /// assert!(einsum("i,i->i", &[&x, &c]).unwrap().requires_grad());
@@ -654,7 +654,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// Whether this is a leaf (not the result of a recorded op).
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0]);
     /// assert!(x.is_leaf());
     /// assert!(!einsum("i->i", &[&x]).unwrap().is_leaf());
@@ -666,7 +666,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// A constant with the same value, cut off from the graph.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![2.0]);
     /// let d = x.detach();
     /// assert!(!d.requires_grad() && d.value() == x.value());
@@ -680,7 +680,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// The same node with a dynamic dimension.
     ///
     /// ```
-    /// let x = slowgrad_runtime::Var::new(ndarray::array![[1.0, 2.0]]);
+    /// let x = slowgrad::Var::new(ndarray::array![[1.0, 2.0]]);
     /// let d = x.as_dyn();
     /// assert_eq!((d.id(), d.shape()), (x.id(), vec![1, 2]));
     /// ```
@@ -694,7 +694,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::{Ix1, Ix2};
-    /// let x = slowgrad_runtime::Var::new(ndarray::array![[1.0, 2.0]]).as_dyn();
+    /// let x = slowgrad::Var::new(ndarray::array![[1.0, 2.0]]).as_dyn();
     /// assert!(x.clone().into_dimensionality::<Ix1>().is_none());
     /// let m = x.into_dimensionality::<Ix2>().unwrap();
     /// assert_eq!(m.value(), ndarray::array![[1.0, 2.0]]);
@@ -709,7 +709,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// A unique id of the node (creation order).
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let (a, b) = (Var::new(ndarray::array![1.0]), Var::new(ndarray::array![2.0]));
     /// assert!(a.id() < b.id());
     /// assert_eq!(a.clone().id(), a.id());
@@ -733,7 +733,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// [`Var::backward_with`]), or if the graph was released by an earlier backward pass.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// einsum("i,i->", &[&x, &x]).unwrap().backward();
     /// assert_eq!(x.grad().unwrap(), ndarray::array![2.0, 4.0]);
@@ -750,7 +750,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Errors** as [`Var::backward`] panics.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, no_grad, BackwardError, BackwardOptions, Var};
+    /// use slowgrad::{einsum, no_grad, BackwardError, BackwardOptions, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// let y = einsum("i->i", &[&x]).unwrap();
     /// assert!(y.try_backward(BackwardOptions::default()).is_err()); // two elements: needs a seed
@@ -774,7 +774,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// the value's, or if the graph was released.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, Var};
+    /// use slowgrad::{einsum, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// einsum("i->i", &[&x]).unwrap().backward_with(ndarray::array![10.0, 20.0]);
     /// assert_eq!(x.grad().unwrap(), ndarray::array![10.0, 20.0]);
@@ -792,7 +792,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// value's, or the graph was released.
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, BackwardError, BackwardOptions, Var};
+    /// use slowgrad::{einsum, BackwardError, BackwardOptions, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// let y = einsum("i->i", &[&x]).unwrap();
     /// let e = y.try_backward_with(ndarray::array![1.0], BackwardOptions::default()).unwrap_err();
@@ -821,7 +821,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Errors** as [`Var::try_backward_with`].
     ///
     /// ```
-    /// use slowgrad_runtime::{einsum, BackwardOptions, Var};
+    /// use slowgrad::{einsum, BackwardOptions, Var};
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// let seed = Var::constant(ndarray::array![3.0, 4.0]).as_dyn();
     /// einsum("i->i", &[&x]).unwrap().try_backward_with_var(&seed, BackwardOptions::default()).unwrap();
@@ -843,7 +843,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if the gradient's shape differs from the value's.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// x.set_grad(Some(ndarray::array![0.5, -0.5]));
     /// (&x * &x).sum().backward(); // adds 2x
@@ -863,7 +863,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// that carried a graph (from `create_graph`) becomes a constant.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![1.0, -3.0]);
     /// (&x * &x).sum().backward(); // 2x
     /// x.scale_grad(0.5);
@@ -890,7 +890,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
 ///
 /// ```
 /// use ndarray::{array, IxDyn};
-/// use slowgrad_runtime::{record, Var};
+/// use slowgrad::{record, Var};
 /// // y = 3x, with a hand-written backward
 /// let x = Var::new(array![1.0, 2.0]).as_dyn();
 /// let y = record("triple", x.value() * 3.0, &[x.clone()], |g: &Var<f64, IxDyn>, _: &[Var<f64, IxDyn>], _: &Var<f64, IxDyn>| {
@@ -949,7 +949,7 @@ fn record_op<T: Float>(
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{einsum, gradients, BackwardOptions, Var};
+/// use slowgrad::{einsum, gradients, BackwardOptions, Var};
 /// let x = Var::new(array![1.0, 2.0]).as_dyn();
 /// let y = einsum("i,i->", &[&x, &x]).unwrap();
 /// let g = gradients(&y, &[&x], None, BackwardOptions::default()).unwrap();
@@ -1135,7 +1135,7 @@ impl<T: Float, D: Dimension> fmt::Debug for Var<T, D> {
     /// graph; [`Var::graph`] prints the graph below a node, up to a number of nodes.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![0.5, 1.0]);
     /// let y = x.tanh();
     /// assert_eq!(
@@ -1183,7 +1183,7 @@ impl<T: Float, D: Dimension> fmt::Display for Var<T, D> {
     /// elements), then its shape and whether it requires a gradient.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
     /// assert_eq!(x.to_string(), "[[1, 2],\n [3, 4]], shape=[2, 2], requires_grad=true");
     /// let c = Var::constant(ndarray::array![0.25f32, 1.0 / 3.0]);
@@ -1205,7 +1205,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// stack, so any depth of graph is safe.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::array![1.0, 2.0]);
     /// let y = (&x * &x).tanh();
     /// let (a, b, c) = (y.id(), y.id() - 1, x.id());

@@ -43,7 +43,7 @@ use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
 /// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest.
 ///
 /// ```
-/// use slowgrad_runtime::exec::{GEMM_MIN_WORK, PAR_MIN_WORK};
+/// use slowgrad::exec::{GEMM_MIN_WORK, PAR_MIN_WORK};
 /// // an 8×8×8 product stays in plain loops; a 16×16×16 one goes to the GEMM, on one thread
 /// assert!(8 * 8 * 8 < GEMM_MIN_WORK && 16 * 16 * 16 >= GEMM_MIN_WORK);
 /// assert!(16 * 16 * 16 < PAR_MIN_WORK);
@@ -52,7 +52,7 @@ pub const GEMM_MIN_WORK: usize = 12 * 12 * 12;
 /// Multiply-adds from which a matrix-product step may use more than one thread.
 ///
 /// ```
-/// use slowgrad_runtime::exec::PAR_MIN_WORK;
+/// use slowgrad::exec::PAR_MIN_WORK;
 /// // a 64×64×64 product runs on one thread, a 128×128×128 one may use all of them
 /// assert!(64 * 64 * 64 < PAR_MIN_WORK && 128 * 128 * 128 >= PAR_MIN_WORK);
 /// ```
@@ -61,7 +61,7 @@ pub const PAR_MIN_WORK: usize = 1 << 20;
 /// threads gain less) is split across threads.
 ///
 /// ```
-/// use slowgrad_runtime::exec::NEST_PAR_MIN_WORK;
+/// use slowgrad::exec::NEST_PAR_MIN_WORK;
 /// // summing the rows of a 1024×1024 matrix runs on one thread; of a 4096×4096 one, on all
 /// assert!(1024 * 1024 < NEST_PAR_MIN_WORK && 4096 * 4096 >= NEST_PAR_MIN_WORK);
 /// ```
@@ -77,7 +77,7 @@ pub const NEST_PAR_MIN_WORK: usize = 1 << 22;
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{exec::execute, ExtEinsum};
+/// use slowgrad::{exec::execute, ExtEinsum};
 /// let spec = ExtEinsum::from_letters("ik,jk", "ij").unwrap();
 /// let a = array![[1.0, 2.0], [3.0, 4.0]];
 /// let out = execute(&spec, &[a.view().into_dyn(), a.view().into_dyn()], None).unwrap();

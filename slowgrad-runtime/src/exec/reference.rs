@@ -23,7 +23,7 @@ use slowgrad_core::{EinsumError, ExtEinsum};
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{exec::execute_reference, ExtEinsum};
+/// use slowgrad::{exec::execute_reference, ExtEinsum};
 /// // a diagonal gathered and scaled: out_i = a_ii · v_i
 /// let spec = ExtEinsum::from_letters("ii,i", "i").unwrap();
 /// let (a, v) = (array![[1.0, 2.0], [3.0, 4.0]], array![10.0, 100.0]);

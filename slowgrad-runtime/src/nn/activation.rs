@@ -36,8 +36,8 @@ activation!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Module, Sigmoid};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, Sigmoid};
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.0, 3f64.ln()].into_dyn());
     /// let y = Sigmoid.forward(&x).value();
     /// assert!((y[0] - 0.5).abs() < 1e-12 && (y[1] - 0.75).abs() < 1e-12);
@@ -51,8 +51,8 @@ activation!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Module, Tanh};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, Tanh};
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.0, 2f64.ln(), -(2f64.ln())].into_dyn());
     /// let y = Tanh.forward(&x).value();
     /// assert!(y[0] == 0.0 && (y[1] - 0.6).abs() < 1e-12 && (y[2] + 0.6).abs() < 1e-12);
@@ -66,8 +66,8 @@ activation!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Module, ReLU};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, ReLU};
+    /// use slowgrad::Var;
     /// let x = Var::new(array![-1.0, 2.0].into_dyn());
     /// let y = ReLU.forward(&x);
     /// assert_eq!(y.value(), array![0.0, 2.0].into_dyn());
@@ -83,8 +83,8 @@ activation!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Module, GELU};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, GELU};
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.0f64, 10.0, -10.0].into_dyn());
     /// let y = GELU.forward(&x).value();
     /// // 0 at 0, the identity for large x, 0 for very negative x

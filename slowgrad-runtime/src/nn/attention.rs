@@ -20,8 +20,8 @@ use std::fmt;
 /// **Panics** in `forward` if the input is not `(batch, time, dim)`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Module, MultiHeadAttention};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Module, MultiHeadAttention};
+/// use slowgrad::Var;
 /// let att = MultiHeadAttention::<f64>::new(8, 2, true);
 /// let y = att.forward(&Var::constant(ndarray::Array3::ones((3, 5, 8)).into_dyn()));
 /// assert_eq!(y.shape(), vec![3, 5, 8]);
@@ -50,8 +50,8 @@ impl<T: Float> MultiHeadAttention<T> {
     ///
     /// ```
     /// use ndarray::{s, Array3};
-    /// use slowgrad_runtime::nn::{Module, MultiHeadAttention};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, MultiHeadAttention};
+    /// use slowgrad::Var;
     /// let att = MultiHeadAttention::<f64>::new(4, 2, true);
     /// assert_eq!(att.num_parameters(), 4 * (4 * 4 + 4)); // four projections with biases
     /// // causal: the first position attends only to itself, so its output is the output
@@ -73,8 +73,8 @@ impl<T: Float> MultiHeadAttention<T> {
     /// **Panics** if `heads` does not divide `dim`.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Module, MultiHeadAttention};
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::nn::{Module, MultiHeadAttention};
+    /// use slowgrad::Rng;
     /// let a = MultiHeadAttention::<f64>::with_rng(6, 3, false, &mut Rng::new(5));
     /// let b = MultiHeadAttention::<f64>::with_rng(6, 3, false, &mut Rng::new(5));
     /// assert_eq!((a.heads, a.causal), (3, false));

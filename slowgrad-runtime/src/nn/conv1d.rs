@@ -14,8 +14,8 @@ use std::fmt;
 /// the padded input.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Conv1d, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Conv1d, Module};
+/// use slowgrad::Var;
 /// let conv = Conv1d::<f64>::new(2, 4, 3, 2, 1);
 /// let y = conv.forward(&Var::constant(ndarray::Array3::ones((5, 2, 9)).into_dyn()));
 /// assert_eq!(y.shape(), vec![5, 4, 5]);
@@ -37,7 +37,7 @@ impl<T: Float> Conv1d<T> {
     /// from the thread's default generator.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::Conv1d;
+    /// use slowgrad::nn::Conv1d;
     /// let conv = Conv1d::<f64>::new(2, 3, 4, 1, 0);
     /// assert_eq!(conv.weight.shape(), vec![3, 2, 4]);
     /// assert_eq!(conv.bias.as_ref().unwrap().shape(), vec![3]);
@@ -52,8 +52,8 @@ impl<T: Float> Conv1d<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Conv1d, Module};
-    /// use slowgrad_runtime::{Rng, Var};
+    /// use slowgrad::nn::{Conv1d, Module};
+    /// use slowgrad::{Rng, Var};
     /// let conv = Conv1d::<f64>::with_rng(1, 1, 2, 1, 1, false, &mut Rng::new(0));
     /// assert!(conv.bias.is_none() && conv.parameters().len() == 1);
     /// // a difference filter over [1, 2, 4], with one zero of padding at each end

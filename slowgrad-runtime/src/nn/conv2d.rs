@@ -15,8 +15,8 @@ use std::fmt;
 /// the padded input.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Conv2d, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Conv2d, Module};
+/// use slowgrad::Var;
 /// let conv = Conv2d::<f64>::new(1, 8, (3, 3), (1, 1), (1, 1));
 /// let y = conv.forward(&Var::constant(ndarray::Array4::ones((2, 1, 8, 8)).into_dyn()));
 /// assert_eq!(y.shape(), vec![2, 8, 8, 8]);
@@ -38,7 +38,7 @@ impl<T: Float> Conv2d<T> {
     /// default generator.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Conv2d, Module};
+    /// use slowgrad::nn::{Conv2d, Module};
     /// let conv = Conv2d::<f64>::new(3, 2, (2, 4), (1, 1), (0, 0));
     /// assert_eq!(conv.weight.shape(), vec![2, 3, 2, 4]);
     /// assert_eq!(conv.num_parameters(), 2 * 3 * 2 * 4 + 2);
@@ -59,8 +59,8 @@ impl<T: Float> Conv2d<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Conv2d, Module};
-    /// use slowgrad_runtime::{Rng, Var};
+    /// use slowgrad::nn::{Conv2d, Module};
+    /// use slowgrad::{Rng, Var};
     /// let conv = Conv2d::<f64>::with_rng(1, 1, (2, 2), (2, 2), (0, 0), true, &mut Rng::new(0));
     /// // sums of 2×2 blocks, plus 0.5
     /// conv.weight.set_value(ndarray::Array4::ones((1, 1, 2, 2)).into_dyn());

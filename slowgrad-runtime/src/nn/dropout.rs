@@ -9,8 +9,8 @@ use std::fmt;
 /// the identity in evaluation mode (see [`Var::dropout`]).
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Dropout, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Dropout, Module};
+/// use slowgrad::Var;
 /// let d = Dropout::new(0.5, 42);
 /// let x = Var::constant(ndarray::Array1::<f64>::ones(100).into_dyn());
 /// assert!(d.forward(&x).value().iter().any(|&v| v == 0.0));
@@ -22,8 +22,8 @@ use std::fmt;
 /// original from then on:
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Dropout, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Dropout, Module};
+/// use slowgrad::Var;
 /// let x = Var::constant(ndarray::Array1::<f64>::ones(64).into_dyn());
 /// let a = Dropout::new(0.5, 3);
 /// let b = a.clone();
@@ -44,8 +44,8 @@ impl Dropout {
     /// **Panics** if `p` is not in `[0, 1]`.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Dropout, Module};
+    /// use slowgrad::Var;
     /// let x = Var::constant(ndarray::Array1::<f64>::ones(1000).into_dyn());
     /// let (a, b) = (Dropout::new(0.25, 9), Dropout::new(0.25, 9));
     /// assert!(a.is_training());
@@ -66,8 +66,8 @@ impl Dropout {
     /// Switches to training mode (masks are drawn).
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Dropout, Module};
+    /// use slowgrad::Var;
     /// let d = Dropout::new(0.5, 1);
     /// d.eval();
     /// d.train();
@@ -82,8 +82,8 @@ impl Dropout {
     /// Switches to evaluation mode (the identity).
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Dropout, Module};
+    /// use slowgrad::Var;
     /// let d = Dropout::new(0.9, 1);
     /// d.eval();
     /// assert!(!d.is_training());
@@ -97,7 +97,7 @@ impl Dropout {
     /// Whether the module is in training mode.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Module};
+    /// use slowgrad::nn::{Dropout, Module};
     /// let d = Dropout::new(0.5, 0);
     /// assert!(d.is_training()); // a new Dropout trains
     /// Module::<f64>::eval(&d); // the trait's mode switch reaches it too
@@ -129,7 +129,7 @@ impl<T: Float> Module<T> for Dropout {
 /// `Dropout(p=0.5)`, as PyTorch prints it.
 ///
 /// ```
-/// assert_eq!(slowgrad_runtime::nn::Dropout::new(0.1, 0).to_string(), "Dropout(p=0.1)");
+/// assert_eq!(slowgrad::nn::Dropout::new(0.1, 0).to_string(), "Dropout(p=0.1)");
 /// ```
 impl fmt::Display for Dropout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,7 +10,7 @@ use std::fmt;
 /// Initialised from `N(0, 1)` as in PyTorch.
 ///
 /// ```
-/// use slowgrad_runtime::nn::Embedding;
+/// use slowgrad::nn::Embedding;
 /// let emb = Embedding::<f64>::new(10, 4);
 /// let ids = ndarray::array![[1usize, 2, 3], [3, 2, 1]].into_dyn();
 /// assert_eq!(emb.lookup(&ids).shape(), vec![2, 3, 4]);
@@ -25,7 +25,7 @@ impl<T: Float> Embedding<T> {
     /// A table drawn from the thread's default generator.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Embedding, Module};
+    /// use slowgrad::nn::{Embedding, Module};
     /// let emb = Embedding::<f64>::new(100, 20);
     /// assert_eq!(emb.weight.shape(), vec![100, 20]);
     /// assert_eq!(emb.num_parameters(), 2000);
@@ -42,8 +42,8 @@ impl<T: Float> Embedding<T> {
     /// A table drawn from `rng`.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::Embedding;
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::nn::Embedding;
+    /// use slowgrad::Rng;
     /// let a = Embedding::<f32>::with_rng(5, 3, &mut Rng::new(4));
     /// let b = Embedding::<f32>::with_rng(5, 3, &mut Rng::new(4));
     /// assert_eq!(a.weight.value(), b.weight.value());
@@ -59,8 +59,8 @@ impl<T: Float> Embedding<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::Embedding;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::Embedding;
+    /// use slowgrad::Var;
     /// let emb = Embedding { weight: Var::new(array![[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]].into_dyn()) };
     /// let v = emb.lookup(&array![[2usize], [0], [2]].into_dyn());
     /// assert_eq!(v.value(), array![[[4.0, 5.0]], [[0.0, 1.0]], [[4.0, 5.0]]].into_dyn());

@@ -12,8 +12,8 @@ use crate::{Float, IntoParams};
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::nn::clip_grad_norm;
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::clip_grad_norm;
+/// use slowgrad::Var;
 /// let (a, b) = (Var::new(array![0.0, 0.0]), Var::new(array![0.0]));
 /// a.set_grad(Some(array![3.0, 0.0]));
 /// b.set_grad(Some(array![4.0]));
@@ -47,8 +47,8 @@ pub fn clip_grad_norm<T: Float>(params: impl IntoParams<T>, max_norm: f64) -> f6
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::nn::clip_grad_value;
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::clip_grad_value;
+/// use slowgrad::Var;
 /// let w = Var::new(array![[0.0, 0.0], [0.0, 0.0]]);
 /// w.set_grad(Some(array![[-5.0, 0.5], [2.0, -0.25]]));
 /// clip_grad_value([&w], 1.0);

@@ -4,8 +4,8 @@
 //! [`Rng`], so a seed fixes the result.
 //!
 //! ```
-//! use slowgrad_runtime::nn::init::{kaiming_uniform, normal};
-//! use slowgrad_runtime::Rng;
+//! use slowgrad::nn::init::{kaiming_uniform, normal};
+//! use slowgrad::Rng;
 //! let mut rng = Rng::new(1);
 //! let w = kaiming_uniform::<f64>(&[16, 8], 8, 2f64.sqrt(), &mut rng); // for a ReLU layer
 //! let b = normal::<f64>(&[16], 0.01, &mut rng);
@@ -25,7 +25,7 @@ thread_local! {
 /// draw from (like `torch.manual_seed`).
 ///
 /// ```
-/// use slowgrad_runtime::nn::{manual_seed, Linear};
+/// use slowgrad::nn::{manual_seed, Linear};
 /// manual_seed(3);
 /// let a = Linear::<f64>::new(2, 2, true).weight.value();
 /// manual_seed(3);
@@ -38,8 +38,8 @@ pub fn manual_seed(seed: u64) {
 /// Calls `f` with the thread's default generator.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{init::with_default_rng, manual_seed};
-/// use slowgrad_runtime::Rng;
+/// use slowgrad::nn::{init::with_default_rng, manual_seed};
+/// use slowgrad::Rng;
 /// manual_seed(11);
 /// let a = with_default_rng(|rng| rng.next_u64());
 /// let b = with_default_rng(|rng| rng.next_u64()); // the generator moves on
@@ -53,8 +53,8 @@ pub fn with_default_rng<R>(f: impl FnOnce(&mut Rng) -> R) -> R {
 /// A parameter of `shape` drawn from `U(-bound, bound)`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::init::uniform;
-/// use slowgrad_runtime::Rng;
+/// use slowgrad::nn::init::uniform;
+/// use slowgrad::Rng;
 /// let w = uniform::<f64>(&[10, 100], 0.5, &mut Rng::new(2));
 /// assert_eq!(w.shape(), vec![10, 100]);
 /// assert!(w.requires_grad());
@@ -70,8 +70,8 @@ pub fn uniform<T: Float>(shape: &[usize], bound: f64, rng: &mut Rng) -> Var<T> {
 /// A parameter of `shape` drawn from `N(0, std²)`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::init::normal;
-/// use slowgrad_runtime::Rng;
+/// use slowgrad::nn::init::normal;
+/// use slowgrad::Rng;
 /// let v = normal::<f64>(&[4000], 3.0, &mut Rng::new(2)).value();
 /// let mean = v.sum() / 4000.0;
 /// let std = (v.mapv(|x| (x - mean) * (x - mean)).sum() / 4000.0).sqrt();
@@ -86,8 +86,8 @@ pub fn normal<T: Float>(shape: &[usize], std: f64, rng: &mut Rng) -> Var<T> {
 /// `gain = sqrt(2)` it suits ReLU networks.
 ///
 /// ```
-/// use slowgrad_runtime::nn::init::kaiming_uniform;
-/// use slowgrad_runtime::Rng;
+/// use slowgrad::nn::init::kaiming_uniform;
+/// use slowgrad::Rng;
 /// // fan_in 12, gain 2: b = 2 · sqrt(3 / 12) = 1
 /// let v = kaiming_uniform::<f64>(&[50, 12], 12, 2.0, &mut Rng::new(3)).value();
 /// assert!(v.iter().all(|x| x.abs() <= 1.0));
@@ -100,8 +100,8 @@ pub fn kaiming_uniform<T: Float>(shape: &[usize], fan_in: usize, gain: f64, rng:
 /// Xavier (Glorot) uniform: `U(-b, b)` with `b = gain · sqrt(6 / (fan_in + fan_out))`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::init::xavier_uniform;
-/// use slowgrad_runtime::Rng;
+/// use slowgrad::nn::init::xavier_uniform;
+/// use slowgrad::Rng;
 /// // fan_in 20, fan_out 4, gain 0.5: b = 0.5 · sqrt(6 / 24) = 0.25
 /// let v = xavier_uniform::<f64>(&[4, 20], 20, 4, 0.5, &mut Rng::new(3)).value();
 /// assert!(v.iter().all(|x| x.abs() <= 0.25));

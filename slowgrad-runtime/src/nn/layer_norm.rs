@@ -11,8 +11,8 @@ use std::fmt;
 /// **Panics** in `forward` if the input's last axis does not have size `dim`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{LayerNorm, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{LayerNorm, Module};
+/// use slowgrad::Var;
 /// let ln = LayerNorm::<f64>::new(3);
 /// let y = ln.forward(&Var::constant(ndarray::array![[1.0, 2.0, 6.0]].into_dyn())).value();
 /// assert!(y.sum().abs() < 1e-12);
@@ -32,8 +32,8 @@ impl<T: Float> LayerNorm<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{LayerNorm, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{LayerNorm, Module};
+    /// use slowgrad::Var;
     /// let mut ln = LayerNorm::<f64>::new(2);
     /// assert_eq!(ln.eps, 1e-5);
     /// assert_eq!((ln.weight.value(), ln.bias.value()), (array![1.0, 1.0].into_dyn(), array![0.0, 0.0].into_dyn()));

@@ -13,8 +13,8 @@ use std::fmt;
 /// **Panics** in `forward` if the input's last axis does not have size `in`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Linear, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Linear, Module};
+/// use slowgrad::Var;
 /// let layer = Linear::<f64>::new(3, 2, true);
 /// let y = layer.forward(&Var::constant(ndarray::Array3::zeros((4, 5, 3)).into_dyn()));
 /// assert_eq!(y.shape(), vec![4, 5, 2]);
@@ -32,7 +32,7 @@ impl<T: Float> Linear<T> {
     /// default generator.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Linear, Module};
+    /// use slowgrad::nn::{Linear, Module};
     /// let layer = Linear::<f64>::new(4, 3, false);
     /// assert_eq!(layer.weight.shape(), vec![3, 4]); // (out, in)
     /// assert!(layer.bias.is_none() && layer.num_parameters() == 12);
@@ -45,8 +45,8 @@ impl<T: Float> Linear<T> {
     /// A layer drawn from `rng`.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::Linear;
-    /// use slowgrad_runtime::Rng;
+    /// use slowgrad::nn::Linear;
+    /// use slowgrad::Rng;
     /// let a = Linear::<f64>::with_rng(9, 2, true, &mut Rng::new(8));
     /// let b = Linear::<f64>::with_rng(9, 2, true, &mut Rng::new(8));
     /// assert_eq!(a.weight.value(), b.weight.value());
@@ -66,8 +66,8 @@ impl<T: Float> Linear<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![[1.0, 2.0], [3.0, 4.0], [0.0, -1.0]].into_dyn());
     /// let b = Var::new(array![0.5, -0.5, 0.0].into_dyn());
     /// let layer = Linear::from_parameters(w.clone(), Some(b.clone()));

@@ -6,8 +6,8 @@
 //!
 //! ```
 //! use ndarray::Array2;
-//! use slowgrad_runtime::nn::{manual_seed, Linear, Module, Sequential, Sigmoid};
-//! use slowgrad_runtime::{loss::MSELoss, Var};
+//! use slowgrad::nn::{manual_seed, Linear, Module, Sequential, Sigmoid};
+//! use slowgrad::{loss::MSELoss, Var};
 //! manual_seed(0);
 //! let model = Sequential::new(vec![Linear::new(2, 4, true).boxed(), Sigmoid.boxed(), Linear::new(4, 1, true).boxed()]);
 //! let x = Var::constant(Array2::<f64>::ones((8, 2)).into_dyn());
@@ -55,8 +55,8 @@ use std::fmt;
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::nn::Module;
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::Module;
+/// use slowgrad::Var;
 ///
 /// /// y = a·x + b elementwise, with a learned scalar a and b.
 /// struct Affine {
@@ -93,8 +93,8 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::{no_grad, Var};
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::{no_grad, Var};
     /// let layer = Linear::from_parameters(Var::new(array![[3.0]].into_dyn()), None);
     /// let x = Var::constant(array![[2.0]].into_dyn());
     /// let y = layer.forward(&x);
@@ -108,8 +108,8 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::Var;
     /// let layer = Linear::<f64>::new(1, 1, true);
     /// let params = layer.parameters();
     /// assert_eq!(params.len(), 2); // weight, then bias
@@ -123,8 +123,8 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::Var;
     /// let layer = Linear::<f64>::new(2, 1, true);
     /// let x = Var::constant(array![[1.0, 2.0]].into_dyn());
     /// layer.forward(&x).sum().backward();
@@ -142,9 +142,9 @@ pub trait Module<T: Float> {
     /// behave differently. Containers pass it on.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Module, ReLU};
-    /// use slowgrad_runtime::Var;
-    /// let model = slowgrad_runtime::seq![ReLU, Dropout::new(0.5, 0)];
+    /// use slowgrad::nn::{Dropout, Module, ReLU};
+    /// use slowgrad::Var;
+    /// let model = slowgrad::seq![ReLU, Dropout::new(0.5, 0)];
     /// let x = Var::constant(ndarray::Array1::<f64>::ones(50).into_dyn());
     /// model.set_training(false); // reaches the Dropout inside
     /// assert_eq!(model.forward(&x).value(), x.value());
@@ -156,11 +156,11 @@ pub trait Module<T: Float> {
     /// Training mode (the default): `set_training(true)`.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Module};
-    /// let model = slowgrad_runtime::seq![Dropout::new(0.5, 0)];
+    /// use slowgrad::nn::{Dropout, Module};
+    /// let model = slowgrad::seq![Dropout::new(0.5, 0)];
     /// Module::<f64>::eval(&model);
     /// Module::<f64>::train(&model);
-    /// let x = slowgrad_runtime::Var::constant(ndarray::Array1::<f64>::ones(50).into_dyn());
+    /// let x = slowgrad::Var::constant(ndarray::Array1::<f64>::ones(50).into_dyn());
     /// assert!(model.forward(&x).value().iter().any(|&v| v == 0.0));
     /// ```
     fn train(&self) {
@@ -170,9 +170,9 @@ pub trait Module<T: Float> {
     /// Evaluation mode: `set_training(false)`, so dropout is the identity.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Dropout, Linear, Module};
-    /// use slowgrad_runtime::Var;
-    /// let model = slowgrad_runtime::seq![Linear::<f64>::new(4, 4, true), Dropout::new(0.5, 0)];
+    /// use slowgrad::nn::{Dropout, Linear, Module};
+    /// use slowgrad::Var;
+    /// let model = slowgrad::seq![Linear::<f64>::new(4, 4, true), Dropout::new(0.5, 0)];
     /// let x = Var::constant(ndarray::Array2::<f64>::ones((1, 4)).into_dyn());
     /// model.eval();
     /// // deterministic: two passes agree
@@ -185,8 +185,8 @@ pub trait Module<T: Float> {
     /// The number of trainable scalars.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{LayerNorm, Linear, Module, ReLU};
-    /// let model = slowgrad_runtime::seq![Linear::<f64>::new(3, 4, true), ReLU, LayerNorm::new(4)];
+    /// use slowgrad::nn::{LayerNorm, Linear, Module, ReLU};
+    /// let model = slowgrad::seq![Linear::<f64>::new(3, 4, true), ReLU, LayerNorm::new(4)];
     /// assert_eq!(model.num_parameters(), (3 * 4 + 4) + (4 + 4));
     /// ```
     fn num_parameters(&self) -> usize {
@@ -197,8 +197,8 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Module, ReLU, Tanh};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, ReLU, Tanh};
+    /// use slowgrad::Var;
     /// let layers: Vec<Box<dyn Module<f64>>> = vec![ReLU.boxed(), Tanh.boxed()];
     /// let x = Var::constant(array![-1.0, 0.0].into_dyn());
     /// assert_eq!(layers[0].forward(&x).value(), array![0.0, 0.0].into_dyn());
@@ -219,8 +219,8 @@ pub trait Module<T: Float> {
     /// fields overrides it with their names (checkpoints use these names).
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{LayerNorm, Linear, Module, ReLU};
-    /// let model = slowgrad_runtime::seq![Linear::<f64>::new(3, 4, true), ReLU, LayerNorm::new(4)];
+    /// use slowgrad::nn::{LayerNorm, Linear, Module, ReLU};
+    /// let model = slowgrad::seq![Linear::<f64>::new(3, 4, true), ReLU, LayerNorm::new(4)];
     /// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
     /// assert_eq!(names, ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]);
     /// ```
@@ -237,8 +237,8 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::Var;
     /// let mut layer = Linear::<f64>::new(2, 1, true);
     /// for p in layer.parameters_mut() {
     ///     *p = Var::new(p.value().mapv(|_| 1.0));
@@ -261,10 +261,10 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
-    /// let mut model = slowgrad_runtime::seq![Linear::<f64>::new(2, 2, true), Linear::new(2, 1, true)];
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
+    /// let mut model = slowgrad::seq![Linear::<f64>::new(2, 2, true), Linear::new(2, 1, true)];
     /// let mut opt = SGD::new(model.parameters(), 0.1);
     /// model.layers[0].freeze();
     /// let before = model.layers[0].parameters()[0].value();
@@ -288,9 +288,9 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
     /// let mut layer = Linear::from_parameters(Var::new(array![[1.0]].into_dyn()), None);
     /// let mut opt = SGD::new(layer.parameters(), 0.5); // built before freezing
     /// layer.freeze();
@@ -313,8 +313,8 @@ pub trait Module<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::Var;
     /// let layer = Linear::from_parameters(Var::new(array![[1.0, -1.0]].into_dyn()), None);
     /// let x: Var<f64, ndarray::Ix2> = Var::constant(array![[3.0, 1.0]]);
     /// assert_eq!(layer.call(&x).value(), array![[2.0]].into_dyn());
@@ -334,8 +334,8 @@ pub trait Module<T: Float> {
     /// The default writes the type's name without its path and generic arguments.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Linear, Module, ReLU};
-    /// let model = slowgrad_runtime::seq![Linear::<f64>::new(64, 10, true), ReLU];
+    /// use slowgrad::nn::{Linear, Module, ReLU};
+    /// let model = slowgrad::seq![Linear::<f64>::new(64, 10, true), ReLU];
     /// assert_eq!(model.to_string(), "Sequential(\n  (0): Linear(in_features=64, out_features=10, bias=true)\n  (1): ReLU\n)");
     /// assert_eq!(model.layers[1].to_string(), "ReLU"); // a boxed layer prints as the layer
     /// ```
@@ -362,7 +362,7 @@ fn checked_slots<T: Float, M: Module<T> + ?Sized>(m: &mut M) -> Vec<&mut Var<T>>
 /// Prints a boxed module as the module (see [`Module::fmt_module`]).
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Dropout, Module};
+/// use slowgrad::nn::{Dropout, Module};
 /// let layer: Box<dyn Module<f32>> = Dropout::new(0.25, 0).boxed();
 /// assert_eq!(format!("{layer}"), "Dropout(p=0.25)");
 /// ```
@@ -411,8 +411,8 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
 /// Builds a [`Sequential`] from modules: `seq![Linear::new(2, 4, true), Sigmoid, Linear::new(4, 1, true)]`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Linear, Module, Tanh};
-/// let model = slowgrad_runtime::seq![Linear::<f64>::new(3, 5, true), Tanh, Linear::new(5, 2, false)];
+/// use slowgrad::nn::{Linear, Module, Tanh};
+/// let model = slowgrad::seq![Linear::<f64>::new(3, 5, true), Tanh, Linear::new(5, 2, false)];
 /// assert_eq!(model.num_parameters(), 3 * 5 + 5 + 5 * 2);
 /// ```
 #[macro_export]

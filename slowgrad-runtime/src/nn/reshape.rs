@@ -9,8 +9,8 @@ use std::fmt;
 /// **Panics** in `forward` if the input has fewer than two axes.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Flatten, Module};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Flatten, Module};
+/// use slowgrad::Var;
 /// let x = Var::constant(ndarray::Array4::<f64>::zeros((2, 3, 4, 5)).into_dyn());
 /// assert_eq!(Flatten.forward(&x).shape(), vec![2, 60]);
 /// ```
@@ -30,8 +30,8 @@ impl<T: Float> Module<T> for Flatten {
 /// Reshapes every sample: `(B, ...) → (B, shape...)`.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Module, Reshape};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::nn::{Module, Reshape};
+/// use slowgrad::Var;
 /// let x = Var::constant(ndarray::Array2::<f64>::zeros((2, 64)).into_dyn());
 /// assert_eq!(Reshape::new(&[1, 8, 8]).forward(&x).shape(), vec![2, 1, 8, 8]);
 /// ```
@@ -46,8 +46,8 @@ impl Reshape {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Module, Reshape};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Module, Reshape};
+    /// use slowgrad::Var;
     /// let x = Var::constant(array![[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]].into_dyn());
     /// // each sample's elements, row-major
     /// let y = Reshape::new(&[2, 2]).forward(&x);
@@ -79,7 +79,7 @@ impl<T: Float> Module<T> for Reshape {
 /// `Reshape([1, 8, 8])`: the shape of one sample.
 ///
 /// ```
-/// assert_eq!(slowgrad_runtime::nn::Reshape::new(&[1, 8, 8]).to_string(), "Reshape([1, 8, 8])");
+/// assert_eq!(slowgrad::nn::Reshape::new(&[1, 8, 8]).to_string(), "Reshape([1, 8, 8])");
 /// ```
 impl fmt::Display for Reshape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,7 +90,7 @@ impl fmt::Display for Reshape {
 /// `Flatten`.
 ///
 /// ```
-/// assert_eq!(slowgrad_runtime::nn::Flatten.to_string(), "Flatten");
+/// assert_eq!(slowgrad::nn::Flatten.to_string(), "Flatten");
 /// ```
 impl fmt::Display for Flatten {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -7,7 +7,7 @@ use std::fmt;
 /// Applies its modules in order. Build it from boxed modules or with [`seq!`](crate::seq).
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Linear, Module, ReLU, Sequential};
+/// use slowgrad::nn::{Linear, Module, ReLU, Sequential};
 /// let model = Sequential::new(vec![Linear::<f64>::new(2, 8, true).boxed(), ReLU.boxed(), Linear::new(8, 1, true).boxed()]);
 /// assert_eq!(model.parameters().len(), 4);
 /// ```
@@ -21,8 +21,8 @@ impl<T: Float> Sequential<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module, ReLU, Sequential};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module, ReLU, Sequential};
+    /// use slowgrad::Var;
     /// let double = Linear::from_parameters(Var::new(array![[2.0]].into_dyn()), None);
     /// let shift = Linear::from_parameters(Var::new(array![[1.0]].into_dyn()), Some(Var::new(array![-3.0].into_dyn())));
     /// // relu(2x − 3): the order matters
@@ -38,8 +38,8 @@ impl<T: Float> Sequential<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::nn::{Linear, Module, Sequential, Tanh};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::nn::{Linear, Module, Sequential, Tanh};
+    /// use slowgrad::Var;
     /// let mut model = Sequential::new(vec![]);
     /// model.push(Linear::from_parameters(Var::new(array![[1.0, 1.0]].into_dyn()), None));
     /// assert_eq!(model.num_parameters(), 2);
@@ -57,7 +57,7 @@ impl<T: Float> Sequential<T> {
 /// The number of layers and of parameters (the layers are trait objects without `Debug`).
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Linear, Module, ReLU, Sequential};
+/// use slowgrad::nn::{Linear, Module, ReLU, Sequential};
 /// let model = Sequential::new(vec![Linear::<f64>::new(2, 3, true).boxed(), ReLU.boxed()]);
 /// assert_eq!(format!("{model:?}"), "Sequential { layers: 2, parameters: 9 }");
 /// ```
@@ -116,9 +116,9 @@ impl<T: Float> Module<T> for Sequential<T> {
 /// One line per layer, as PyTorch prints a model; nested containers are indented.
 ///
 /// ```
-/// use slowgrad_runtime::nn::{Conv2d, Flatten, Linear, Module, ReLU};
-/// let model = slowgrad_runtime::seq![
-///     slowgrad_runtime::seq![Conv2d::<f32>::new(1, 4, (3, 3), (1, 1), (1, 1)), ReLU],
+/// use slowgrad::nn::{Conv2d, Flatten, Linear, Module, ReLU};
+/// let model = slowgrad::seq![
+///     slowgrad::seq![Conv2d::<f32>::new(1, 4, (3, 3), (1, 1), (1, 1)), ReLU],
 ///     Flatten,
 ///     Linear::new(256, 10, false),
 /// ];

@@ -176,7 +176,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::{Float, Var};
+    /// use slowgrad::{Float, Var};
     /// // generic code has no `&x * 2.0`: it multiplies by a `T`
     /// fn double<T: Float>(x: &Var<T>) -> Var<T> {
     ///     x.mul_scalar(T::cast(2.0))
@@ -195,7 +195,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![1.0, -3.0]);
     /// let y = x.add_scalar(0.5);
     /// assert_eq!(y.value(), array![1.5, -2.5]);

@@ -12,7 +12,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.1f64, -2.0]);
     /// let y = x.cast::<f32>();
     /// assert_eq!(y.value(), array![0.1f32, -2.0]);

@@ -12,7 +12,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if `p` is not in `[0, 1]`.
     ///
     /// ```
-    /// use slowgrad_runtime::{Rng, Var};
+    /// use slowgrad::{Rng, Var};
     /// let x = Var::new(ndarray::Array1::<f64>::ones(1000));
     /// let y = x.dropout(0.5, true, &mut Rng::new(1)).value();
     /// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));

@@ -101,7 +101,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 5.0, 5.0], [7.0, -1.0, 2.0]]);
     /// assert_eq!(x.argmax(1), array![1, 0].into_dyn()); // the first of the two 5s
     /// assert_eq!(x.argmax(0), array![1, 0, 0].into_dyn());
@@ -119,7 +119,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, -5.0, -5.0], [7.0, 9.0, 2.0]]);
     /// assert_eq!(x.argmin(1), array![1, 2].into_dyn());
     /// ```
@@ -136,7 +136,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 3.0, 3.0], [4.0, 0.0, 2.0]]);
     /// let m = x.max_axis(1, false);
     /// assert_eq!(m.value(), array![3.0, 4.0].into_dyn());
@@ -156,7 +156,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 3.0], [4.0, 0.0]]);
     /// let m = x.min_axis(0, false);
     /// assert_eq!(m.value(), array![1.0, 0.0].into_dyn());
@@ -175,7 +175,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 6.0], [6.0, -2.0]]);
     /// let m = x.max();
     /// assert_eq!(m.item(), 6.0);
@@ -194,7 +194,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![3.0, -1.0, 2.0]);
     /// let m = x.min();
     /// assert_eq!(m.item(), -1.0);
@@ -214,7 +214,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![-2.0, -0.5, 0.5, 3.0]);
     /// let y = x.clamp(-1.0, 1.0);
     /// assert_eq!(y.value(), array![-1.0, -0.5, 0.5, 1.0]);

@@ -84,7 +84,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let table = Var::new(array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
     /// let rows = table.index_select(0, &[2, 0, 2]);
     /// assert_eq!(rows.value(), array![[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]].into_dyn());
@@ -120,7 +120,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let logits = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// let picked = logits.gather(1, &array![[2], [0]].into_dyn());
     /// assert_eq!(picked.value(), array![[3.0], [4.0]].into_dyn());
@@ -159,7 +159,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(x.slice_axis(1, 1..3).value(), array![[2.0, 3.0], [5.0, 6.0]].into_dyn());
     /// ```
@@ -184,7 +184,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[[1.0, 2.0, 3.0]]]);
     /// let w = x.unfold1d(2, 1, 0);
     /// assert_eq!(w.value(), array![[[1.0, 2.0], [2.0, 3.0]]].into_dyn());
@@ -220,7 +220,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// input.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::Array4::<f64>::ones((2, 3, 8, 8)));
     /// let cols = x.unfold2d((3, 3), (2, 2), (1, 1));
     /// assert_eq!(cols.shape(), vec![2, 27, 16]);
@@ -261,7 +261,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let a = Var::new(array![[1.0], [2.0]]);
     /// let b = Var::new(array![[3.0, 4.0], [5.0, 6.0]]);
     /// let c = Var::concat(&[&a, &b], 1);
@@ -306,7 +306,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let a = Var::new(array![[1.0, 2.0]]);
     /// let b = Var::new(array![[3.0, 4.0], [5.0, 6.0]]);
     /// let c = Var::cat(&[&a, &b], 0);
@@ -327,7 +327,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let a = Var::new(array![1.0, 2.0]);
     /// let b = Var::new(array![3.0, 4.0]);
     /// assert_eq!(Var::stack(&[&a, &b], 0).value(), array![[1.0, 2.0], [3.0, 4.0]].into_dyn());

@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use slowgrad_runtime::Var;
+//! use slowgrad::Var;
 //! let a = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
 //! let b = Var::new(array![10.0f64, 20.0]);
 //! // `b` is broadcast over the rows of `a`

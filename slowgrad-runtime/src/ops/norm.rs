@@ -12,7 +12,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let y = Var::new(array![[1.0, 2.0, 3.0]]).layer_norm(0.0).value();
     /// let s = 1.5f64.sqrt();
     /// assert!((y[[0, 0]] + s).abs() < 1e-12 && y[[0, 1]] == 0.0);

@@ -16,7 +16,7 @@ fn labels(n: usize) -> Vec<String> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{sum_to, Var};
+/// use slowgrad::{sum_to, Var};
 /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]).as_dyn();
 /// assert_eq!(sum_to(&x, &[1, 2]).value(), array![[4.0, 6.0]].into_dyn());
 /// assert_eq!(sum_to(&x, &[2]).value(), array![4.0, 6.0].into_dyn());
@@ -39,7 +39,7 @@ pub fn sum_to<T: Float>(x: &Var<T, IxDyn>, shape: &[usize]) -> Var<T, IxDyn> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::{broadcast_to, Var};
+/// use slowgrad::{broadcast_to, Var};
 /// let b = Var::new(array![1.0, 2.0]).as_dyn();
 /// let y = broadcast_to(&b, &[3, 2]);
 /// assert_eq!(y.value(), array![[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]].into_dyn());
@@ -65,7 +65,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
     /// let s = x.sum();
     /// assert_eq!(s.item(), 10.0);
@@ -82,7 +82,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0], [3.0, 6.0]]);
     /// let m = x.mean();
     /// assert_eq!(m.item(), 3.0);
@@ -139,7 +139,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(x.sum_axes(&[1], false).value(), array![6.0, 15.0].into_dyn());
     /// assert_eq!(x.sum_axes(&[0], true).value(), array![[5.0, 7.0, 9.0]].into_dyn());
@@ -155,7 +155,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(x.mean_axes(&[1], true).value(), array![[2.0], [5.0]].into_dyn());
     /// ```

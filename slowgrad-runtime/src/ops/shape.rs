@@ -34,7 +34,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(x.reshape(&[3, 2]).value(), array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]].into_dyn());
     /// ```
@@ -48,7 +48,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if `start` is not an axis.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::Array3::<f64>::zeros((2, 3, 4)));
     /// assert_eq!(x.flatten(1).shape(), vec![2, 12]);
     /// ```
@@ -68,7 +68,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0, 3.0]]);
     /// let y = x.squeeze(0);
     /// assert_eq!(y.value(), array![1.0, 2.0, 3.0].into_dyn());
@@ -90,7 +90,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if `axis` is greater than the number of axes.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::Array2::<f64>::zeros((2, 3)));
     /// assert_eq!(x.unsqueeze(0).shape(), vec![1, 2, 3]);
     /// assert_eq!(x.unsqueeze(1).shape(), vec![2, 1, 3]);
@@ -114,7 +114,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// **Panics** if `perm` is not a permutation of the axes.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(ndarray::Array3::<f64>::zeros((2, 3, 4)));
     /// assert_eq!(x.permute(&[2, 0, 1]).shape(), vec![4, 2, 3]);
     /// ```
@@ -139,7 +139,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1.0, 2.0]]);
     /// assert_eq!(x.transpose(0, 1).value(), array![[1.0], [2.0]].into_dyn());
     /// ```

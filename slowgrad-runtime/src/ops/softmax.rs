@@ -18,7 +18,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![[1000.0, 1000.0]]);
     /// let l = x.logsumexp(1, false).value();
     /// assert!((l[0] - (1000.0 + 2f64.ln())).abs() < 1e-9);
@@ -45,7 +45,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let p = Var::new(array![[0.0, 0.0]]).log_softmax(1).value();
     /// assert!((p[[0, 0]] + 2f64.ln()).abs() < 1e-12);
     /// ```
@@ -64,7 +64,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let p = Var::new(array![[1.0f64, 2.0, 3.0], [-1e4, 0.0, 1e4]]).softmax(1).value();
     /// assert!((p.sum() - 2.0).abs() < 1e-12 && p[[1, 2]] == 1.0);
     /// ```

@@ -30,7 +30,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.0, 1.0]);
     /// let y = x.exp();
     /// assert_eq!(y.value()[0], 1.0);
@@ -46,7 +46,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![1.0, 4.0]);
     /// let y = x.ln();
     /// assert_eq!(y.value()[0], 0.0);
@@ -62,7 +62,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![4.0f64, 9.0]);
     /// let y = x.sqrt();
     /// assert_eq!(y.value(), array![2.0, 3.0]);
@@ -78,7 +78,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![2.0, 3.0]);
     /// let y = x.powf(3.0);
     /// let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
@@ -95,7 +95,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![-2.0, 0.0, 3.0]);
     /// let y = x.abs();
     /// assert_eq!(y.value(), array![2.0, 0.0, 3.0]);
@@ -120,7 +120,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.0, 3f64.ln(), -1000.0, 1000.0]);
     /// let y = x.sigmoid().value();
     /// assert!((y[0] - 0.5).abs() < 1e-12 && (y[1] - 0.75).abs() < 1e-12);
@@ -153,7 +153,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// // tanh(ln 2) = (4 − 1) / (4 + 1) = 0.6
     /// let x = Var::new(array![0.0, 2f64.ln()]);
     /// let y = x.tanh();
@@ -174,7 +174,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![-1.0, 0.0, 2.0]);
     /// let y = x.relu();
     /// assert_eq!(y.value(), array![0.0, 0.0, 2.0]);
@@ -194,7 +194,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![1.0, 2.0]);
     /// let y = x.log();
     /// assert_eq!(y.value(), array![0.0, 2f64.ln()]);
@@ -209,7 +209,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
     ///
     /// ```
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let y = Var::new(ndarray::array![0.0f64, 1.0]).gelu().value();
     /// assert!(y[0] == 0.0 && (y[1] - 0.8411920).abs() < 1e-6);
     /// ```
@@ -238,7 +238,7 @@ impl<T: Float, D: Dimension> Var<T, D> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::Var;
     /// let x = Var::new(array![0.0, 1000.0, -1000.0]);
     /// let y = x.softplus();
     /// let v = y.value();

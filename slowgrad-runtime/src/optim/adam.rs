@@ -115,8 +115,8 @@ macro_rules! adam_like {
             ///
             /// ```
             /// use ndarray::array;
-            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", OptimError};")]
-            /// use slowgrad_runtime::Var;
+            #[doc = concat!("use slowgrad::optim::{", stringify!($name), ", OptimError};")]
+            /// use slowgrad::Var;
             /// let w = Var::new(array![1.0]);
             #[doc = concat!("let e = ", stringify!($name), "::try_new(&w, f64::INFINITY).unwrap_err();")]
             /// assert_eq!(e, OptimError::LearningRate { lr: f64::INFINITY, group: None });
@@ -134,8 +134,8 @@ macro_rules! adam_like {
             ///
             /// ```
             /// use ndarray::array;
-            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", Optimizer, ParamGroup};")]
-            /// use slowgrad_runtime::Var;
+            #[doc = concat!("use slowgrad::optim::{", stringify!($name), ", Optimizer, ParamGroup};")]
+            /// use slowgrad::Var;
             /// let (a, b) = (Var::new(array![1.0f64]), Var::new(array![1.0]));
             #[doc = concat!("let mut opt = ", stringify!($name), "::with_groups(vec![ParamGroup::new(&a).weight_decay(0.0), ParamGroup::new(&b).lr(0.5).weight_decay(0.0)], 0.1);")]
             /// (&a.sum() + &b.sum()).backward();
@@ -154,8 +154,8 @@ macro_rules! adam_like {
             ///
             /// ```
             /// use ndarray::array;
-            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", OptimError, ParamGroup};")]
-            /// use slowgrad_runtime::Var;
+            #[doc = concat!("use slowgrad::optim::{", stringify!($name), ", OptimError, ParamGroup};")]
+            /// use slowgrad::Var;
             /// let w = Var::new(array![1.0]);
             #[doc = concat!("let e = ", stringify!($name), "::try_with_groups(vec![ParamGroup::new(&w).weight_decay(-1.0)], 0.1).unwrap_err();")]
             /// assert_eq!(e, OptimError::WeightDecay { weight_decay: -1.0, group: Some(0) });
@@ -173,8 +173,8 @@ macro_rules! adam_like {
             ///
             /// ```
             /// use ndarray::array;
-            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", Optimizer};")]
-            /// use slowgrad_runtime::Var;
+            #[doc = concat!("use slowgrad::optim::{", stringify!($name), ", Optimizer};")]
+            /// use slowgrad::Var;
             /// let w = Var::new(array![0.0f64].into_dyn());
             #[doc = concat!("let mut opt = ", stringify!($name), "::new(vec![w.clone()], 0.1).betas(0.0, 0.0).weight_decay(0.0);")]
             /// for c in [1.0, -1.0] {
@@ -200,8 +200,8 @@ macro_rules! adam_like {
             ///
             /// ```
             /// use ndarray::array;
-            #[doc = concat!("use slowgrad_runtime::optim::{", stringify!($name), ", Optimizer};")]
-            /// use slowgrad_runtime::Var;
+            #[doc = concat!("use slowgrad::optim::{", stringify!($name), ", Optimizer};")]
+            /// use slowgrad::Var;
             /// let w = Var::new(array![1.0f64].into_dyn());
             #[doc = concat!("let mut opt = ", stringify!($name), "::new(vec![w.clone()], 0.3).eps(1.0).weight_decay(0.0);")]
             /// (&w * &w).sum().backward(); // gradient 2
@@ -262,8 +262,8 @@ adam_like!(
     /// (default 0) added to the gradient.
     ///
     /// ```
-    /// use slowgrad_runtime::optim::{Adam, Optimizer};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Adam, Optimizer};
+    /// use slowgrad::Var;
     /// let w = Var::new(ndarray::array![1.0f64].into_dyn());
     /// let mut opt = Adam::new(vec![w.clone()], 0.1);
     /// (&w * &w).sum().backward();
@@ -284,8 +284,8 @@ adam_like!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Adam, Optimizer};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Adam, Optimizer};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0f64, -3.0].into_dyn());
     /// let mut opt = Adam::new(vec![w.clone()], 0.1);
     /// assert_eq!(opt.lr(), 0.1);
@@ -305,8 +305,8 @@ adam_like!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Adam, Optimizer};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Adam, Optimizer};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0f64].into_dyn());
     /// let mut opt = Adam::new(vec![w.clone()], 0.1).weight_decay(0.5);
     /// w.mul_scalar(0.0).sum().backward(); // a zero gradient: only the decay acts
@@ -320,8 +320,8 @@ adam_like!(
     /// `p ← p·(1 − lr·wd)` before the Adam update.
     ///
     /// ```
-    /// use slowgrad_runtime::optim::{AdamW, Optimizer};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{AdamW, Optimizer};
+    /// use slowgrad::Var;
     /// let w = Var::new(ndarray::array![1.0f64].into_dyn());
     /// let mut opt = AdamW::new(vec![w.clone()], 0.1).weight_decay(0.5);
     /// (&w * &w).sum().backward();
@@ -342,8 +342,8 @@ adam_like!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{AdamW, Optimizer};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{AdamW, Optimizer};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0f64, -3.0].into_dyn());
     /// let mut opt = AdamW::new(vec![w.clone()], 0.1);
     /// assert_eq!(opt.lr(), 0.1);
@@ -363,8 +363,8 @@ adam_like!(
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{AdamW, Optimizer};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{AdamW, Optimizer};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0f64].into_dyn());
     /// let mut opt = AdamW::new(vec![w.clone()], 0.1).weight_decay(0.5);
     /// w.mul_scalar(0.0).sum().backward(); // a zero gradient: only the decay acts

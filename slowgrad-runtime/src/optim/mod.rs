@@ -3,8 +3,8 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use slowgrad_runtime::optim::{Optimizer, SGD};
-//! use slowgrad_runtime::Var;
+//! use slowgrad::optim::{Optimizer, SGD};
+//! use slowgrad::Var;
 //! let w = Var::new(array![1.0f64, -2.0].into_dyn());
 //! let mut opt = SGD::new(vec![w.clone()], 0.1);
 //! for _ in 0..100 {
@@ -34,8 +34,8 @@ use std::fmt;
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::optim::{Adam, Optimizer, SGD};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::optim::{Adam, Optimizer, SGD};
+/// use slowgrad::Var;
 ///
 /// /// Minimises (w − 3)² from w = 0.
 /// fn fit(opt: &mut dyn Optimizer, w: &Var<f64>, steps: usize) {
@@ -59,8 +59,8 @@ pub trait Optimizer {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
     /// let (a, b) = (Var::new(array![1.0].into_dyn()), Var::new(array![1.0].into_dyn()));
     /// let mut opt = SGD::new(vec![a.clone(), b.clone()], 0.1);
     /// (&a * &a).sum().backward(); // only `a` gets a gradient, 2a = 2
@@ -74,8 +74,8 @@ pub trait Optimizer {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0].into_dyn());
     /// let mut opt = SGD::new(vec![w.clone()], 0.1);
     /// (&w * &w).sum().backward();
@@ -89,7 +89,7 @@ pub trait Optimizer {
     /// The current learning rate.
     ///
     /// ```
-    /// use slowgrad_runtime::optim::{AdamW, Optimizer};
+    /// use slowgrad::optim::{AdamW, Optimizer};
     /// let opt = AdamW::<f32>::new(vec![], 3e-4);
     /// assert_eq!(opt.lr(), 3e-4);
     /// ```
@@ -99,8 +99,8 @@ pub trait Optimizer {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{LrSchedule, Optimizer, StepLR, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{LrSchedule, Optimizer, StepLR, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![0.0].into_dyn());
     /// let mut opt = SGD::new(vec![w.clone()], 1.0);
     /// let schedule = StepLR { base: 1.0, step_size: 1, gamma: 0.5 };
@@ -135,8 +135,8 @@ pub(crate) fn ema<T: Float>(state: &mut Option<ArrayD<T>>, x: &ArrayD<T>, decay:
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::optim::{Optimizer, ParamGroup, SGD};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::optim::{Optimizer, ParamGroup, SGD};
+/// use slowgrad::Var;
 /// let (w, b) = (Var::new(array![[1.0]]), Var::new(array![1.0]));
 /// // weight decay on the weight only, and a larger step for the bias
 /// let mut opt = SGD::with_groups(
@@ -162,8 +162,8 @@ impl<T: Float> ParamGroup<T> {
     /// A group of `params` with the optimiser's options.
     ///
     /// ```
-    /// use slowgrad_runtime::nn::{Linear, Module};
-    /// use slowgrad_runtime::optim::ParamGroup;
+    /// use slowgrad::nn::{Linear, Module};
+    /// use slowgrad::optim::ParamGroup;
     /// let layer = Linear::<f64>::new(3, 2, true);
     /// let g = ParamGroup::new(layer.parameters());
     /// assert_eq!((g.params.len(), g.lr, g.weight_decay), (2, None, None));
@@ -175,8 +175,8 @@ impl<T: Float> ParamGroup<T> {
     /// Sets the group's learning rate.
     ///
     /// ```
-    /// use slowgrad_runtime::optim::ParamGroup;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::ParamGroup;
+    /// use slowgrad::Var;
     /// let g = ParamGroup::new(Var::new(ndarray::array![1.0])).lr(0.5);
     /// assert_eq!(g.lr, Some(0.5));
     /// ```
@@ -188,8 +188,8 @@ impl<T: Float> ParamGroup<T> {
     /// Sets the group's weight decay (`0.0` for none, as for biases and norms).
     ///
     /// ```
-    /// use slowgrad_runtime::optim::ParamGroup;
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::ParamGroup;
+    /// use slowgrad::Var;
     /// let g = ParamGroup::new(Var::new(ndarray::array![1.0])).weight_decay(0.0);
     /// assert_eq!(g.weight_decay, Some(0.0));
     /// ```
@@ -203,8 +203,8 @@ impl<T: Float> ParamGroup<T> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::optim::{OptimError, SGD};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::optim::{OptimError, SGD};
+/// use slowgrad::Var;
 /// let w = Var::new(array![1.0, 2.0]);
 /// let e = SGD::try_new((&w, &w), 0.1).unwrap_err();
 /// assert_eq!(e, OptimError::DuplicateParameter { index: 1, first: 0, shape: vec![2] });
@@ -404,8 +404,8 @@ impl<T: Float> Params<T> {
 ///
 /// ```
 /// use ndarray::array;
-/// use slowgrad_runtime::optim::{Optimizer, OptimizerState, SGD};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::optim::{Optimizer, OptimizerState, SGD};
+/// use slowgrad::Var;
 /// let w = Var::new(array![1.0, 2.0]);
 /// let mut opt = SGD::new(&w, 0.1).momentum(0.9);
 /// (&w * &w).sum().backward();
@@ -433,8 +433,8 @@ pub trait OptimizerState<T: Float> {
     /// A copy of the state.
     ///
     /// ```
-    /// use slowgrad_runtime::optim::{Adam, OptimizerState};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Adam, OptimizerState};
+    /// use slowgrad::Var;
     /// let opt = Adam::new(Var::new(ndarray::array![1.0f32]), 0.1);
     /// let state = opt.state_dict();
     /// assert_eq!((state.kind.as_str(), state.step, state.buffers.len()), ("Adam", 0, 0));
@@ -450,8 +450,8 @@ pub trait OptimizerState<T: Float> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Adam, Optimizer, OptimizerState, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Adam, Optimizer, OptimizerState, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0, 2.0]);
     /// let mut adam = Adam::new(&w, 0.1);
     /// (&w * &w).sum().backward();

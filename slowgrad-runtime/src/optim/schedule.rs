@@ -3,7 +3,7 @@
 /// A learning-rate schedule: `opt.set_lr(schedule.lr(epoch))`.
 ///
 /// ```
-/// use slowgrad_runtime::optim::{CosineLR, LrSchedule};
+/// use slowgrad::optim::{CosineLR, LrSchedule};
 ///
 /// /// A linear warm-up over `steps` steps, then `after`.
 /// struct Warmup<S> {
@@ -25,7 +25,7 @@ pub trait LrSchedule {
     /// The learning rate at step `step` (counting from 0).
     ///
     /// ```
-    /// use slowgrad_runtime::optim::{LrSchedule, StepLR};
+    /// use slowgrad::optim::{LrSchedule, StepLR};
     /// // the schedule is a plain function of the step: any order, any number of times
     /// let s: &dyn LrSchedule = &StepLR { base: 0.1, step_size: 2, gamma: 0.1 };
     /// let rates: Vec<f64> = (0..5).map(|t| s.lr(t)).collect();
@@ -39,7 +39,7 @@ pub trait LrSchedule {
 /// Multiplies the rate by `gamma` every `step_size` steps (`torch.optim.lr_scheduler.StepLR`).
 ///
 /// ```
-/// use slowgrad_runtime::optim::{LrSchedule, StepLR};
+/// use slowgrad::optim::{LrSchedule, StepLR};
 /// let s = StepLR { base: 1.0, step_size: 10, gamma: 0.5 };
 /// assert_eq!((s.lr(0), s.lr(9), s.lr(10), s.lr(25)), (1.0, 1.0, 0.5, 0.25));
 /// ```
@@ -64,7 +64,7 @@ impl LrSchedule for StepLR {
 /// `min` from the start.
 ///
 /// ```
-/// use slowgrad_runtime::optim::{CosineLR, LrSchedule};
+/// use slowgrad::optim::{CosineLR, LrSchedule};
 /// let s = CosineLR { base: 1.0, min: 0.0, total: 100 };
 /// assert!((s.lr(0), s.lr(100)) == (1.0, 0.0) && (s.lr(50) - 0.5).abs() < 1e-12);
 /// assert_eq!(CosineLR { base: 1.0, min: 0.1, total: 0 }.lr(0), 0.1);

@@ -9,8 +9,8 @@ use ndarray::ArrayD;
 /// step), `p ← p − lr·v` (`v = g` without momentum).
 ///
 /// ```
-/// use slowgrad_runtime::optim::{Optimizer, SGD};
-/// use slowgrad_runtime::Var;
+/// use slowgrad::optim::{Optimizer, SGD};
+/// use slowgrad::Var;
 /// let w = Var::new(ndarray::array![1.0].into_dyn());
 /// let mut opt = SGD::new(vec![w.clone()], 0.5).momentum(0.9).weight_decay(0.0);
 /// (&w * &w).sum().backward();
@@ -37,8 +37,8 @@ impl<T: Float> SGD<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0, -2.0].into_dyn());
     /// let mut opt = SGD::new(vec![w.clone()], 0.25);
     /// (&w * &w).sum().backward(); // gradient 2w = (2, −4)
@@ -57,8 +57,8 @@ impl<T: Float> SGD<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{OptimError, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{OptimError, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![1.0]);
     /// assert_eq!(SGD::try_new(&w, -0.1).unwrap_err(), OptimError::LearningRate { lr: -0.1, group: None });
     /// let e = SGD::try_new(w.mul_scalar(2.0), 0.1).unwrap_err();
@@ -76,8 +76,8 @@ impl<T: Float> SGD<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Optimizer, ParamGroup, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Optimizer, ParamGroup, SGD};
+    /// use slowgrad::Var;
     /// let (a, b) = (Var::new(array![1.0]), Var::new(array![1.0]));
     /// let mut opt = SGD::with_groups(vec![ParamGroup::new(&a), ParamGroup::new(&b).lr(0.5)], 0.25);
     /// (&a.sum() + &b.sum()).backward(); // gradients 1
@@ -96,8 +96,8 @@ impl<T: Float> SGD<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{OptimError, ParamGroup, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{OptimError, ParamGroup, SGD};
+    /// use slowgrad::Var;
     /// let (a, b) = (Var::new(array![1.0]), Var::new(array![1.0]));
     /// let groups = vec![ParamGroup::new(&a), ParamGroup::new(&b).lr(f64::NAN)];
     /// let e = SGD::try_with_groups(groups, 0.1).unwrap_err();
@@ -115,8 +115,8 @@ impl<T: Float> SGD<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![0.0].into_dyn());
     /// let mut opt = SGD::new(vec![w.clone()], 0.5).momentum(0.5);
     /// for _ in 0..2 {
@@ -141,8 +141,8 @@ impl<T: Float> SGD<T> {
     ///
     /// ```
     /// use ndarray::array;
-    /// use slowgrad_runtime::optim::{Optimizer, SGD};
-    /// use slowgrad_runtime::Var;
+    /// use slowgrad::optim::{Optimizer, SGD};
+    /// use slowgrad::Var;
     /// let w = Var::new(array![2.0].into_dyn());
     /// let mut opt = SGD::new(vec![w.clone()], 0.5).weight_decay(0.1);
     /// w.mul_scalar(0.0).sum().backward(); // a zero gradient: only the decay acts
