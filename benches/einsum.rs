@@ -17,9 +17,9 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, Ix3, Ix4, IxDyn};
+use ndarray::{s, Array, ArrayD, Axis, Dimension, Ix2, Ix3, Ix4};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use slowgrad::{einsum, einsum_array, BackwardOptions, Float, Operand, Var};
 use std::hint::black_box;
 use std::time::Duration;
@@ -50,11 +50,9 @@ fn workloads() -> Vec<Workload> {
     ]
 }
 
-fn random<T: Float>(shape: &[usize], rng: &mut StdRng) -> ArrayD<T> {
-    let n = shape.iter().product();
-    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|_| T::cast(rng.random_range(-1.0..1.0))).collect())
-        .expect("shape fits")
-}
+#[path = "shared/random.rs"]
+mod random;
+use random::random;
 
 fn fix<T: Float, D: Dimension>(a: &ArrayD<T>) -> Array<T, D> {
     a.clone().into_dimensionality::<D>().expect("rank")

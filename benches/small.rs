@@ -14,17 +14,16 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ndarray::{Array2, ArrayD, IxDyn};
+use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use slowgrad::{einsum, BackwardOptions, Operand, Var};
 use std::hint::black_box;
 use std::time::Duration;
 
-fn random(shape: &[usize], rng: &mut StdRng) -> ArrayD<f32> {
-    let n = shape.iter().product();
-    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()).expect("shape fits")
-}
+#[path = "shared/random.rs"]
+mod random;
+use random::random;
 
 /// `einsum!` and `einsum()` forward+backward on one small pattern: group `id`, the pattern
 /// literal, the operand shapes.

@@ -97,21 +97,15 @@ impl<T: Float> Module<T> for Conv1d<T> {
     }
 
     fn parameters(&self) -> Vec<Var<T>> {
-        let mut p = vec![self.weight.clone()];
-        p.extend(self.bias.clone());
-        p
+        super::weight_and_bias(&self.weight, &self.bias)
     }
 
     fn named_parameters(&self) -> Vec<(String, Var<T>)> {
-        let mut p = vec![("weight".to_string(), self.weight.clone())];
-        p.extend(self.bias.clone().map(|b| ("bias".to_string(), b)));
-        p
+        super::named_weight_and_bias(&self.weight, &self.bias)
     }
 
     fn parameters_mut(&mut self) -> Vec<&mut Var<T>> {
-        let mut p = vec![&mut self.weight];
-        p.extend(self.bias.as_mut());
-        p
+        super::weight_and_bias_mut(&mut self.weight, &mut self.bias)
     }
 
     fn fmt_module(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -48,6 +48,23 @@ use crate::{Float, Var};
 use ndarray::Dimension;
 use std::fmt;
 
+/// The parameters of a layer with a weight and an optional bias (Linear, Conv1d, Conv2d):
+/// `weight`, then `bias`.
+fn weight_and_bias<T: Float>(weight: &Var<T>, bias: &Option<Var<T>>) -> Vec<Var<T>> {
+    std::iter::once(weight.clone()).chain(bias.clone()).collect()
+}
+
+/// [`weight_and_bias`] with PyTorch's names.
+fn named_weight_and_bias<T: Float>(weight: &Var<T>, bias: &Option<Var<T>>) -> Vec<(String, Var<T>)> {
+    let bias = bias.clone().map(|b| ("bias".to_string(), b));
+    std::iter::once(("weight".to_string(), weight.clone())).chain(bias).collect()
+}
+
+/// The slots of [`weight_and_bias`], for [`Module::parameters_mut`].
+fn weight_and_bias_mut<'a, T: Float>(weight: &'a mut Var<T>, bias: &'a mut Option<Var<T>>) -> Vec<&'a mut Var<T>> {
+    std::iter::once(weight).chain(bias.as_mut()).collect()
+}
+
 /// A layer or a model: a differentiable function of its input and its parameters.
 ///
 /// An implementation provides [`forward`](Module::forward) and
