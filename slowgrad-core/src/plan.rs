@@ -239,7 +239,8 @@ impl Step {
 impl Plan {
     /// Plans `equation`. With label sizes (`sizes[l]`), the next pair is the one whose
     /// contraction costs the fewest multiply-adds (then the one with the smallest result);
-    /// without, the one whose result has the fewest labels.
+    /// without, the one that would be cheapest if all labels had one size: the pair with the
+    /// fewest labels, then the result with the fewest.
     ///
     /// **Panics** if `sizes` has fewer entries than the equation has labels.
     ///
@@ -288,15 +289,15 @@ impl Plan {
                         live[a].1.iter().chain(&live[b].1).copied().filter(|&l| needed_elsewhere(&live, &skip, l)),
                     );
                     // with sizes: the step's multiply-adds (the product of the sizes of every
-                    // label of the pair), then the size of its result; without: the result's
-                    // number of labels
+                    // label of the pair), then the size of its result; without: the same order
+                    // for equal sizes, so the number of the pair's labels, then the result's
                     let cost: (u128, u128) = match sizes {
                         Some(s) => {
                             let size =
                                 |ls: &[usize]| ls.iter().map(|&l| s[l] as u128).fold(1u128, u128::saturating_mul);
                             (size(&dedup(live[a].1.iter().chain(&live[b].1).copied())), size(&labels))
                         }
-                        None => (labels.len() as u128, 0),
+                        None => (dedup(live[a].1.iter().chain(&live[b].1).copied()).len() as u128, labels.len() as u128),
                     };
                     if best.as_ref().is_none_or(|bst| cost < bst.0) {
                         best = Some((cost, a, b, labels));
@@ -480,6 +481,17 @@ mod tests {
         assert_eq!(planned("ij,jk,kl->il", &[&[64, 64], &[64, 64], &[64, 2]]), ["jk,kl->jl", "ij,jl->il"]);
         // W8: the 32K outer product bi,bj first, then one GEMM with K = ij (not 524K with o inside)
         assert_eq!(planned("bi,oij,bj->bo", &[&[32, 32], &[16, 32, 32], &[32, 32]]), ["bi,bj->bij", "bij,oij->bo"]);
+    }
+
+    #[test]
+    fn pairs_without_sizes_as_if_equal() {
+        let steps = |p: &str, r: &[usize]| plan(p, r).steps.iter().map(|s| s.spec.to_string()).collect::<Vec<_>>();
+        // the bilinear form: the three-label outer product bi,bj before any four-label pair
+        assert_eq!(steps("bi,oij,bj->bo", &[2, 3, 2]), ["bi,bj->bij", "bij,oij->bo"]);
+        // a chain: three labels a pair, left to right
+        assert_eq!(steps("ij,jk,kl->il", &[2, 2, 2]), ["ij,jk->ik", "ik,kl->il"]);
+        // a matrix-vector chain: the vector end first (two labels, not three)
+        assert_eq!(steps("ij,jk,k->i", &[2, 2, 1]), ["jk,k->j", "ij,j->i"]);
     }
 
     #[test]
