@@ -1,9 +1,10 @@
 //! The runtime-parsed [`einsum()`] and its relatives on `Var`s ([`ext_einsum`], [`run_equation`],
-//! [`run_ext`]) and on arrays ([`einsum_array`]): plans cached per thread by pattern and operand
-//! shapes, the interpreter's kernels ([`Interpreted`], and the steps of a cached plan, which keep
-//! their gradients' equations), and [`explain`].
+//! [`run_ext`]) and on arrays ([`einsum_array`], [`ext_einsum_array`], and [`einsum_reference`],
+//! the reference executor): plans cached per thread by pattern and operand shapes, the
+//! interpreter's kernels ([`Interpreted`], and the steps of a cached plan, which keep their
+//! gradients' equations), and [`explain`].
 
-use crate::exec::execute;
+use crate::exec::{execute, execute_reference};
 use crate::tape::{apply_kernel, Kernel};
 use crate::{Float, Var};
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
@@ -296,6 +297,62 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
         slots.push(r);
     }
     Ok(slots.pop().expect("a plan has at least one step"))
+}
+
+/// Runs the extended einsum `ext` on plain arrays (no tape), with the executor that every
+/// interpreted kernel runs on.
+///
+/// `out_shape` gives the output shape; it is required when an output label appears in no
+/// input, and may hold 1 where a label of larger size is to be summed to size 1. With `None`
+/// every output label takes its full size.
+///
+/// **Errors** if the shapes do not fit `ext` (see [`EinsumError`]).
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad::{ext_einsum_array, ExtEinsum};
+/// let spec = ExtEinsum::from_letters("ik,jk", "ij").unwrap();
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let out = ext_einsum_array(&spec, &[a.view().into_dyn(), a.view().into_dyn()], None).unwrap();
+/// assert_eq!(out, a.dot(&a.t()).into_dyn());
+/// // a label only in the output takes its size from `out_shape`
+/// let spec = ExtEinsum::from_letters("i", "ij").unwrap();
+/// let v = array![1.0, 2.0];
+/// let out = ext_einsum_array(&spec, &[v.view().into_dyn()], Some(&[2, 3])).unwrap();
+/// assert_eq!(out, array![[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]].into_dyn());
+/// ```
+pub fn ext_einsum_array<T: Float>(
+    ext: &ExtEinsum,
+    inputs: &[ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<ArrayD<T>, EinsumError> {
+    execute(ext, inputs, out_shape)
+}
+
+/// The slow, obviously correct executor: every output element as a sum over all label values,
+/// in one plain loop nest over every label with one multiply-add per term and no choice of
+/// kernel. For checking: it takes the arguments of [`ext_einsum_array`] and gives the same
+/// results, up to rounding.
+///
+/// **Errors** as [`ext_einsum_array`].
+///
+/// ```
+/// use ndarray::array;
+/// use slowgrad::{einsum_reference, ext_einsum_array, ExtEinsum};
+/// // a diagonal gathered and scaled: out_i = a_ii · v_i
+/// let spec = ExtEinsum::from_letters("ii,i", "i").unwrap();
+/// let (a, v) = (array![[1.0, 2.0], [3.0, 4.0]], array![10.0, 100.0]);
+/// let inputs = [a.view().into_dyn(), v.view().into_dyn()];
+/// let out = einsum_reference(&spec, &inputs, None).unwrap();
+/// assert_eq!(out, array![10.0, 400.0].into_dyn());
+/// assert_eq!(ext_einsum_array(&spec, &inputs, None).unwrap(), out);
+/// ```
+pub fn einsum_reference<T: Float>(
+    ext: &ExtEinsum,
+    inputs: &[ArrayViewD<'_, T>],
+    out_shape: Option<&[usize]>,
+) -> Result<ArrayD<T>, EinsumError> {
+    execute_reference(ext, inputs, out_shape)
 }
 
 /// What a pattern runs as: the forward plan (steps, kernel classes, loop orders) and, for each

@@ -60,7 +60,7 @@ pub mod __private;
 pub mod checkpoint;
 mod convert;
 mod einsum;
-pub mod exec;
+pub(crate) mod exec;
 mod float;
 pub mod function;
 pub mod functional;
@@ -75,7 +75,10 @@ mod tape;
 mod var;
 
 pub use convert::IntoParams;
-pub use einsum::{einsum, einsum_array, explain, explain_for, ext_einsum, run_equation, run_ext, Interpreted, Operand};
+pub use einsum::{
+    einsum, einsum_array, einsum_reference, explain, explain_for, ext_einsum, ext_einsum_array, run_equation, run_ext,
+    Interpreted, Operand,
+};
 pub use float::Float;
 pub use ops::{broadcast_to, sum_to};
 pub use rng::Rng;

@@ -33,39 +33,30 @@ mod gemm;
 mod nest;
 mod reference;
 
-pub use reference::execute_reference;
+pub(crate) use reference::execute_reference;
 
 use crate::Float;
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use rayon::prelude::*;
 use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
 
-/// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest.
-///
-/// ```
-/// use slowgrad::exec::{GEMM_MIN_WORK, PAR_MIN_WORK};
-/// // an 8×8×8 product stays in plain loops; a 16×16×16 one goes to the GEMM, on one thread
-/// assert!(8 * 8 * 8 < GEMM_MIN_WORK && 16 * 16 * 16 >= GEMM_MIN_WORK);
-/// assert!(16 * 16 * 16 < PAR_MIN_WORK);
-/// ```
-pub const GEMM_MIN_WORK: usize = 12 * 12 * 12;
-/// Multiply-adds from which a matrix-product step may use more than one thread.
-///
-/// ```
-/// use slowgrad::exec::PAR_MIN_WORK;
-/// // a 64×64×64 product runs on one thread, a 128×128×128 one may use all of them
-/// assert!(64 * 64 * 64 < PAR_MIN_WORK && 128 * 128 * 128 >= PAR_MIN_WORK);
-/// ```
-pub const PAR_MIN_WORK: usize = 1 << 20;
+/// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest:
+/// an 8×8×8 product stays in plain loops, a 16×16×16 one goes to the GEMM, on one thread.
+pub(crate) const GEMM_MIN_WORK: usize = 12 * 12 * 12;
+/// Multiply-adds from which a matrix-product step may use more than one thread: a 64×64×64
+/// product runs on one thread, a 128×128×128 one may use all of them.
+pub(crate) const PAR_MIN_WORK: usize = 1 << 20;
 /// Iterations from which a loop nest (copies, reductions, elementwise: bound by memory, so
-/// threads gain less) is split across threads.
-///
-/// ```
-/// use slowgrad::exec::NEST_PAR_MIN_WORK;
-/// // summing the rows of a 1024×1024 matrix runs on one thread; of a 4096×4096 one, on all
-/// assert!(1024 * 1024 < NEST_PAR_MIN_WORK && 4096 * 4096 >= NEST_PAR_MIN_WORK);
-/// ```
-pub const NEST_PAR_MIN_WORK: usize = 1 << 22;
+/// threads gain less) is split across threads: summing the rows of a 1024×1024 matrix runs on
+/// one thread, of a 4096×4096 one on all of them.
+pub(crate) const NEST_PAR_MIN_WORK: usize = 1 << 22;
+
+// The examples of the thresholds' documentation, checked at compile time.
+const _: () = {
+    assert!(8 * 8 * 8 < GEMM_MIN_WORK && 16 * 16 * 16 >= GEMM_MIN_WORK && 16 * 16 * 16 < PAR_MIN_WORK);
+    assert!(64 * 64 * 64 < PAR_MIN_WORK && 128 * 128 * 128 >= PAR_MIN_WORK);
+    assert!(1024 * 1024 < NEST_PAR_MIN_WORK && 4096 * 4096 >= NEST_PAR_MIN_WORK);
+};
 
 /// Computes the extended einsum `spec` of `inputs`.
 ///
@@ -75,15 +66,8 @@ pub const NEST_PAR_MIN_WORK: usize = 1 << 22;
 ///
 /// **Errors** if the shapes do not fit `spec` (see [`EinsumError`]).
 ///
-/// ```
-/// use ndarray::array;
-/// use slowgrad::{exec::execute, ExtEinsum};
-/// let spec = ExtEinsum::from_letters("ik,jk", "ij").unwrap();
-/// let a = array![[1.0, 2.0], [3.0, 4.0]];
-/// let out = execute(&spec, &[a.view().into_dyn(), a.view().into_dyn()], None).unwrap();
-/// assert_eq!(out, a.dot(&a.t()).into_dyn());
-/// ```
-pub fn execute<T: Float>(
+/// The public API runs it as [`crate::ext_einsum_array`].
+pub(crate) fn execute<T: Float>(
     spec: &ExtEinsum,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,

@@ -33,7 +33,7 @@ use slowgrad_core::EinsumError;
 pub trait Kernel<T: Float>: 'static {
     /// Computes the result. `out_shape` gives the output shape: it is needed when an output
     /// label is in no input, and may hold 1 where a label of larger size is summed to size 1
-    /// (as in [`ext_einsum`](crate::ext_einsum)).
+    /// (as in [`ext_einsum_array`](crate::ext_einsum_array)).
     ///
     /// **Errors** if the shapes do not fit the equation.
     fn forward(&self, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> Result<ArrayD<T>, EinsumError>;
