@@ -37,9 +37,7 @@ pub(crate) fn execute_reference<T: Float>(
     let label_strides = |term: &[usize], dims: &[usize], strides: &[isize]| {
         let mut s = vec![0isize; n_labels];
         for ((&l, &d), &st) in term.iter().zip(dims).zip(strides) {
-            if d == sizes[l] && d > 1 {
-                s[l] += st;
-            }
+            s[l] += super::stride(d, st, sizes[l]);
         }
         s
     };

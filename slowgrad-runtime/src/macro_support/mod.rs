@@ -249,16 +249,12 @@ pub fn output<T: Float, const L: usize, const R: usize>(
 }
 
 /// The stride of a loop along an axis of length `dim` and stride `stride`, for a label of size
-/// `size` (the one stride builder of generated kernels): the axis's stride where it has the
-/// label's size, 0 where it has size 1 (broadcast against a larger size, or a size-1 output
-/// dimension that sums the label back).
+/// `size`: the axis's stride where it has the label's size, 0 where it has size 1 (broadcast
+/// against a larger size, or a size-1 output dimension that sums the label back). The
+/// executor's own rule, which its steps and its reference loop nest use too.
 #[inline(always)]
 pub fn stride(dim: usize, stride: isize, size: usize) -> isize {
-    if dim == size && size > 1 {
-        stride
-    } else {
-        0
-    }
+    exec::stride(dim, stride, size)
 }
 
 thread_local! {
