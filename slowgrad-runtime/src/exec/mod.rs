@@ -34,7 +34,7 @@
 //!   the reference and with generated kernels;
 //! - `prepared.rs`: how a step runs ([`Prepared`], [`Ready`]);
 //! - `cache.rs`: the per-thread cache of prepared steps;
-//! - `gemm.rs`: matrix products on the `gemm` crate; `nest.rs`: the strided loop nest;
+//! - `gemm.rs`: matrix products on the `gemm` crate; `nest/`: the strided loop nest;
 //! - `reference.rs`: the reference loop nest; `alloc.rs`: fallible allocation of results.
 
 pub(crate) mod alloc;
