@@ -33,7 +33,8 @@
 //! - `dims.rs`: a step's loop dimensions ([`Dims`]) and [`stride`], the stride rule shared with
 //!   the reference and with generated kernels;
 //! - `prepared.rs`: how a step runs ([`Prepared`], [`Ready`]);
-//! - `cache.rs`: the per-thread cache of prepared steps;
+//! - `cache.rs`: the per-thread cache of prepared steps, for interpreted and generated kernels
+//!   alike ([`StepKey`]);
 //! - `gemm.rs`: matrix products on the `gemm` crate; `nest/`: the strided loop nest;
 //! - `reference.rs`: the reference loop nest; `alloc.rs`: fallible allocation of results.
 
@@ -47,6 +48,7 @@ mod reference;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use cache::StepKey;
 pub(crate) use dims::stride;
 pub(crate) use reference::execute_reference;
 
@@ -88,23 +90,26 @@ pub(crate) fn execute<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ArrayD<T>, EinsumError> {
-    execute_as(spec, None, inputs, out_shape)
+    execute_as(StepKey::Ext(spec), None, inputs, out_shape)
 }
 
-/// [`execute`], with the kernel class given (a generated kernel's, chosen at compile time)
-/// instead of classified when the step is prepared.
+/// [`execute`] on the equation `step` names, with the kernel class given (a generated
+/// kernel's, chosen at compile time) instead of classified when the step is prepared. The
+/// equation itself is needed (and, for a generated kernel, built) only when the step is not in
+/// the cache yet.
 pub(crate) fn execute_as<T: Float>(
-    spec: &ExtEinsum,
+    step: StepKey<'_>,
     kind: Option<KernelKind>,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ArrayD<T>, EinsumError> {
     if inputs.len() >= 64 {
-        return execute_reference(spec, inputs, out_shape);
+        return execute_reference(&step.equation(), inputs, out_shape);
     }
-    let ready = match cache::lookup::<T>(spec, inputs, out_shape) {
+    let ready = match cache::lookup::<T>(step, inputs, out_shape) {
         Some(hit) => hit,
         None => {
+            let spec = &*step.equation();
             let (sizes, shape) = check(spec, inputs, out_shape)?;
             let (prepared, overwrite) = if spec.used_labels().iter().any(|&l| sizes[l] == 0) {
                 (Prepared::Zero, false)
@@ -121,7 +126,7 @@ pub(crate) fn execute_as<T: Float>(
                 let overwrite = covers && prepared.overwrites();
                 (prepared, overwrite)
             };
-            cache::insert::<T>(spec, inputs, out_shape, Ready { shape, prepared, overwrite })
+            cache::insert::<T>(step, inputs, out_shape, Ready { shape, prepared, overwrite })
         }
     };
     let (shape, prepared) = (&ready.shape, &ready.prepared);
