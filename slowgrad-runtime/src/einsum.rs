@@ -36,35 +36,41 @@ impl<T: Float> Kernel<T> for Interpreted {
     }
 }
 
-/// An equation and, computed on first use and kept, the equations of its gradients: the
-/// kernels of a cached plan, so a repeated backward pass does not rebuild them.
+/// An interpreted kernel and, computed on first use and kept, the kernels of its gradients: the
+/// steps of a cached plan, so a repeated backward pass does not rebuild their equations.
 #[derive(Debug)]
 struct SpecNode {
-    spec: ExtEinsum,
+    kernel: Interpreted,
     grads: Vec<OnceCell<Rc<SpecNode>>>,
 }
 
 impl SpecNode {
     fn new(spec: ExtEinsum) -> Rc<SpecNode> {
         let grads = (0..spec.inputs.len()).map(|_| OnceCell::new()).collect();
-        Rc::new(SpecNode { spec, grads })
+        Rc::new(SpecNode { kernel: Interpreted(Rc::new(spec)), grads })
+    }
+
+    /// The equation.
+    fn spec(&self) -> &ExtEinsum {
+        &self.kernel.0
     }
 
     fn gradient(&self, k: usize) -> Rc<SpecNode> {
         match self.grads.get(k) {
-            Some(cell) => cell.get_or_init(|| SpecNode::new(self.spec.gradient(k))).clone(),
-            None => SpecNode::new(self.spec.gradient(k)),
+            Some(cell) => cell.get_or_init(|| SpecNode::new(self.spec().gradient(k))).clone(),
+            None => SpecNode::new(self.spec().gradient(k)),
         }
     }
 }
 
-/// The interpreter's kernel for a step of a cached plan.
+/// The kernel of a step of a cached plan: it runs as its [`Interpreted`] kernel does, and its
+/// gradients are the plan's kept ones ([`SpecNode::gradient`]) rather than built anew.
 #[derive(Debug, Clone)]
 struct CachedKernel(Rc<SpecNode>);
 
 impl<T: Float> Kernel<T> for CachedKernel {
     fn forward(&self, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> Result<ArrayD<T>, EinsumError> {
-        execute(&self.0.spec, inputs, out_shape)
+        Kernel::<T>::forward(&self.0.kernel, inputs, out_shape)
     }
 
     fn gradient(&self, k: usize) -> Box<dyn Kernel<T>> {
@@ -293,7 +299,7 @@ pub fn einsum_array<T: Float>(pattern: &str, operands: &[ArrayViewD<'_, T>]) -> 
     for (ops, node) in &c.steps {
         let views: Vec<ArrayViewD<'_, T>> =
             ops.iter().map(|&s| if s < n { operands[s].view() } else { slots[s - n].view() }).collect();
-        let r = execute(&node.spec, &views, None)?;
+        let r = execute(node.spec(), &views, None)?;
         slots.push(r);
     }
     Ok(slots.pop().expect("a plan has at least one step"))
