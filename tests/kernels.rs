@@ -8,7 +8,7 @@ mod common;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use slowgrad::exec::{execute, execute_reference};
+use slowgrad::{einsum_reference, ext_einsum_array};
 use slowgrad::{ExtEinsum, Float};
 use slowgrad_core::{classify, KernelKind};
 
@@ -113,8 +113,8 @@ fn check_case<T: Float>(
     let needs_shape = output.chars().any(|c| !inputs.contains(c)) || !out_ones.is_empty();
     let out_shape: Option<Vec<usize>> = needs_shape
         .then(|| output.chars().enumerate().map(|(i, c)| if out_ones.contains(&i) { 1 } else { sizes(c) }).collect());
-    let want = execute_reference(&spec, &views, out_shape.as_deref());
-    let got = execute(&spec, &views, out_shape.as_deref());
+    let want = einsum_reference(&spec, &views, out_shape.as_deref());
+    let got = ext_einsum_array(&spec, &views, out_shape.as_deref());
     match (want, got) {
         (Ok(w), Ok(g)) => {
             let e = rel_err(&g, &w);
@@ -136,8 +136,8 @@ fn check_case<T: Float>(
             let views2: Vec<ArrayViewD<'_, T>> = other.iter().map(|o| o.view()).collect();
             let strides = |v: &[ArrayViewD<'_, T>]| v.iter().map(|a| a.strides().to_vec()).collect::<Vec<_>>();
             assert_eq!(strides(&views2), strides(&views));
-            let w2 = execute_reference(&spec, &views2, out_shape.as_deref()).unwrap();
-            let g2 = execute(&spec, &views2, out_shape.as_deref()).unwrap();
+            let w2 = einsum_reference(&spec, &views2, out_shape.as_deref()).unwrap();
+            let g2 = ext_einsum_array(&spec, &views2, out_shape.as_deref()).unwrap();
             let e = rel_err(&g2, &w2);
             assert!(e <= tol, "{inputs}->{output} (cached plan): error {e:e}");
         }
@@ -303,8 +303,8 @@ fn large_products_in_every_storage_order_match_reference() {
         ] {
             let spec = ExtEinsum::from_letters(&format!("{tx},{ty}"), out).unwrap();
             let views = [x.clone(), y.clone()];
-            let want = execute_reference(&spec, &views, None).unwrap();
-            let got = execute(&spec, &views, None).unwrap();
+            let want = einsum_reference(&spec, &views, None).unwrap();
+            let got = ext_einsum_array(&spec, &views, None).unwrap();
             let e = rel_err(&got, &want);
             assert!(e <= 1e-12, "{tx},{ty}->{out} strides {:?} {:?}: error {e:e}", x.strides(), y.strides());
         }

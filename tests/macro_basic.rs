@@ -262,7 +262,7 @@ fn large_steps_match_the_runtime() {
 #[test]
 fn small_products_at_every_inner_length() {
     use ndarray::{Array3, ShapeBuilder};
-    use slowgrad::exec::execute_reference;
+    use slowgrad::einsum_reference;
     let close = |a: &ArrayD<f64>, b: &ArrayD<f64>, what: &str| {
         assert_eq!(a.shape(), b.shape(), "{what}");
         let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
@@ -280,7 +280,7 @@ fn small_products_at_every_inner_length() {
             t.assign(&b);
             t
         };
-        let want = execute_reference(
+        let want = einsum_reference(
             &slowgrad::ExtEinsum::parse("ij,jk->ik", &[2, 2]).unwrap(),
             &[a.view().into_dyn(), b.view().into_dyn()],
             None,
@@ -302,7 +302,7 @@ fn small_products_at_every_inner_length() {
         // a batched product and a three-factor elementwise sum
         let c = Array3::from_shape_fn((2, m, k), |(p, i, j)| (p + i * 3 + j) as f64 * 0.25 - 1.0);
         let d = Array3::from_shape_fn((2, k, n), |(p, i, j)| (p * 2 + i + j * 5) as f64 * 0.125 - 0.5);
-        let want = execute_reference(
+        let want = einsum_reference(
             &slowgrad::ExtEinsum::parse("bij,bjk->bik", &[3, 3]).unwrap(),
             &[c.view().into_dyn(), d.view().into_dyn()],
             None,

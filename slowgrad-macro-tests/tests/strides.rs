@@ -1,6 +1,6 @@
 //! Generated kernels on operands that are not in standard layout: transposed (Fortran order),
 //! stepped slices, reversed axes and broadcast views (stride 0), each against the reference
-//! executor (`execute_reference`, plain loops over the operands' own strides) for the forward,
+//! executor (`einsum_reference`, plain loops over the operands' own strides) for the forward,
 //! and, through the tape with values stored in Fortran order, against the runtime `einsum()`
 //! for the forward, the gradients and second order. Each family covers the kernel classes the
 //! macro writes: blocked rows (products and their gradients), dot products (reductions), axpys
@@ -10,7 +10,7 @@ mod common;
 
 use common::*;
 use ndarray::{s, Array, ArrayD, ArrayViewD, Axis, IxDyn, ShapeBuilder};
-use slowgrad::{exec::execute_reference, ExtEinsum, Operand, Var};
+use slowgrad::{einsum_reference, ExtEinsum, Operand, Var};
 
 /// The same values as `a` in a buffer twice as large along the last axis, read every other
 /// element (stride 2), and the view that reads them.
@@ -91,7 +91,7 @@ macro_rules! family {
                         }
                     })
                     .collect();
-                let want = execute_reference(&ext, &views, None).expect("reference");
+                let want = einsum_reference(&ext, &views, None).expect("reference");
                 let mut k = 0..;
                 let got: ArrayD<f64> = slowgrad::einsum!($pat, $(&views[{ let _ = $shape; k.next().unwrap() }]),+).into_dyn();
                 close(&got, &want, &format!("{pattern}: operand {which} {layout}"));
@@ -150,19 +150,19 @@ fn broadcast_views_match_the_reference() {
     let wide = row.broadcast(IxDyn(&[4, 6])).expect("broadcastable");
     let b = values::<IxDyn>(&[6, 5], 4);
     let ext = ExtEinsum::parse("ij,jk->ik", &[2, 2]).expect("valid");
-    let want = execute_reference(&ext, &[wide.view(), b.view()], None).expect("reference");
+    let want = einsum_reference(&ext, &[wide.view(), b.view()], None).expect("reference");
     let got: ArrayD<f64> = slowgrad::einsum!("ij,jk->ik", &wide, &b).into_dyn();
     close(&got, &want, "ij,jk->ik with a broadcast left operand");
     let ext = ExtEinsum::parse("ij,ij->j", &[2, 2]).expect("valid");
     let bt = values::<IxDyn>(&[4, 6], 5);
-    let want = execute_reference(&ext, &[wide.view(), bt.view()], None).expect("reference");
+    let want = einsum_reference(&ext, &[wide.view(), bt.view()], None).expect("reference");
     let got: ArrayD<f64> = slowgrad::einsum!("ij,ij->j", &wide, &bt).into_dyn();
     close(&got, &want, "ij,ij->j with a broadcast operand");
     // a slice with a step along both axes
     let big = values::<IxDyn>(&[8, 12], 6);
     let sl = big.slice(s![..;2, ..;3]);
     let ext = ExtEinsum::parse("ij->ji", &[2]).expect("valid");
-    let want = execute_reference(&ext, &[sl.view().into_dyn()], None).expect("reference");
+    let want = einsum_reference(&ext, &[sl.view().into_dyn()], None).expect("reference");
     let got: ArrayD<f64> = slowgrad::einsum!("ij->ji", &sl).into_dyn();
     close(&got, &want, "ij->ji on a stepped slice");
 }

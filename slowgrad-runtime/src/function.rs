@@ -24,9 +24,11 @@
 //! assert!(gradgradcheck(&|xs| apply(Exp, &[&xs[0]]), &x, opts).is_ok());
 //! ```
 
-use crate::einsum::{with_views, Operand};
-use crate::var::{record, Var};
+use crate::tape::record;
+use crate::tape::with_views;
 use crate::Float;
+use crate::Operand;
+use crate::Var;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 /// Arrays a [`Function`]'s forward keeps for its backward (a mask, a factorisation, ...).

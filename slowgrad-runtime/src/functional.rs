@@ -22,8 +22,8 @@
 //! assert!(close(hv[0], 6.0) && close(hv[1], -12.0));
 //! ```
 
-use crate::var::{gradients, BackwardError, BackwardOptions, Var};
 use crate::Float;
+use crate::{gradients, BackwardError, BackwardOptions, Var};
 use ndarray::{Array, ArrayD, Dimension, IxDyn};
 
 const CREATE: BackwardOptions = BackwardOptions { retain_graph: true, create_graph: true };

@@ -18,7 +18,7 @@
 //! gradgradcheck(&f, &inputs, GradcheckOptions::default()).unwrap();
 //! ```
 
-use crate::var::{gradients, BackwardOptions, Var};
+use crate::{gradients, BackwardOptions, Var};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
 

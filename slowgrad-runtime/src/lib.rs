@@ -60,7 +60,7 @@ pub mod __private;
 pub mod checkpoint;
 mod convert;
 mod einsum;
-pub mod exec;
+pub(crate) mod exec;
 mod float;
 pub mod function;
 pub mod functional;
@@ -71,20 +71,23 @@ pub mod ops;
 pub mod optim;
 mod ring;
 mod rng;
+mod tape;
 mod var;
 
 pub use convert::IntoParams;
 pub use einsum::{
-    apply_kernel, einsum, einsum_array, explain, explain_for, ext_einsum, run_equation, run_ext, Interpreted, Kernel,
-    Operand,
+    einsum, einsum_array, einsum_reference, explain, explain_for, ext_einsum, ext_einsum_array, run_equation, run_ext,
+    Interpreted, Operand,
 };
 pub use float::Float;
 pub use ops::{broadcast_to, sum_to};
 pub use rng::Rng;
 pub use slowgrad_core::{EinsumError, Equation, ExtEinsum, Plan};
-pub use var::{
-    enable_grad, gradients, is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions, Var,
+pub use tape::{
+    apply_kernel, enable_grad, gradients, is_grad_enabled, no_grad, record, BackwardError, BackwardFn, BackwardOptions,
+    Kernel,
 };
+pub use var::Var;
 
 /// Einstein summation whose pattern is read at compile time, with a loop nest written for the
 /// forward pass and for every gradient.

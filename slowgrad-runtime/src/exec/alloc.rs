@@ -9,8 +9,8 @@ use std::any::TypeId;
 use std::mem::MaybeUninit;
 
 /// Elements up to which [`try_zeros`] fills a plain allocation instead of asking for zeroed
-/// memory (as `super::zeros` does: the C allocator serves small blocks from its per-thread
-/// cache, which a request for zeroed memory bypasses).
+/// memory, as it does for larger arrays (the C allocator serves small blocks from its
+/// per-thread cache, which a request for zeroed memory bypasses).
 const SMALL_ZEROS: usize = 1 << 12;
 
 fn failed<T>(shape: &[usize], n: usize) -> EinsumError {

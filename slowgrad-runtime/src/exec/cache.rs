@@ -1,6 +1,18 @@
-//! A small thread-local cache of prepared steps, keyed by the equation, the element type, the
-//! inputs' shapes and strides and the requested output shape: a repeated step (every training
-//! iteration, every gradient) skips validation and planning and allocates only its output.
+//! The per-thread cache of prepared steps: a repeated step (every training iteration, every
+//! gradient) skips validation and planning and allocates only its output. It is the one cache
+//! of prepared work for every kernel that reaches the executor, interpreted or generated.
+//!
+//! An entry is keyed by the step's equation, the element type, the inputs' shapes and strides
+//! and the requested output shape. A step names its equation ([`StepKey`]) in one of two ways:
+//!
+//! - by value ([`StepKey::Ext`]), for the interpreter's equations, compared for equality;
+//! - by the address of a generated kernel's constant data ([`StepKey::Static`]). The data is
+//!   `'static`, so an address stands for the same data, and so the same equation, for the whole
+//!   run (data that the compiler keeps in two copies merely gets an entry per copy). A
+//!   generated kernel's large step thus finds its entry without building an [`ExtEinsum`],
+//!   which it builds from its data only when the step is prepared. Keying by the address,
+//!   rather than keeping an `ExtEinsum` per generated kernel in a table beside this cache,
+//!   leaves one table, one bound on its size, and one lookup per step.
 
 use super::Ready;
 use crate::ring::Ring;
@@ -8,16 +20,65 @@ use crate::Float;
 use ndarray::ArrayViewD;
 use slowgrad_core::ExtEinsum;
 use std::any::TypeId;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Entries kept per thread; the oldest is replaced when full.
 const CAPACITY: usize = 64;
 
+/// How a step names its equation in the cache.
+#[derive(Clone, Copy)]
+pub(crate) enum StepKey<'a> {
+    /// An equation given as a value.
+    Ext(&'a ExtEinsum),
+    /// A generated kernel's equation, named by the address of the kernel's constant data, with
+    /// the function that builds it from that data (called only when a step is prepared).
+    Static {
+        /// The address of the kernel's constant data.
+        address: usize,
+        /// Builds the equation.
+        build: &'a dyn Fn() -> ExtEinsum,
+    },
+}
+
+impl StepKey<'_> {
+    /// The equation, borrowed or built.
+    pub(super) fn equation(&self) -> Cow<'_, ExtEinsum> {
+        match *self {
+            StepKey::Ext(spec) => Cow::Borrowed(spec),
+            StepKey::Static { build, .. } => Cow::Owned(build()),
+        }
+    }
+}
+
+/// The equation part of an entry's key, as stored.
+enum Named {
+    Ext(ExtEinsum),
+    Static(usize),
+}
+
+impl Named {
+    fn new(step: StepKey<'_>) -> Named {
+        match step {
+            StepKey::Ext(spec) => Named::Ext(spec.clone()),
+            StepKey::Static { address, .. } => Named::Static(address),
+        }
+    }
+
+    fn is(&self, step: StepKey<'_>) -> bool {
+        match (self, step) {
+            (Named::Ext(e), StepKey::Ext(spec)) => e == spec,
+            (Named::Static(a), StepKey::Static { address, .. }) => *a == address,
+            _ => false,
+        }
+    }
+}
+
 struct Entry {
     hash: u64,
     ty: TypeId,
-    spec: ExtEinsum,
+    equation: Named,
     key: Vec<isize>,
     ready: Rc<Ready>,
 }
@@ -46,17 +107,22 @@ fn mix(h: u64, x: u64) -> u64 {
     (h.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
-fn hash<T: Float>(spec: &ExtEinsum, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> u64 {
+fn hash<T: Float>(step: StepKey<'_>, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> u64 {
     let mut h = 0;
-    for t in &spec.inputs {
-        h = mix(h, t.len() as u64);
-        for &l in t {
-            h = mix(h, l as u64);
+    match step {
+        StepKey::Ext(spec) => {
+            for t in &spec.inputs {
+                h = mix(h, t.len() as u64);
+                for &l in t {
+                    h = mix(h, l as u64);
+                }
+            }
+            h = mix(h, u64::MAX);
+            for &l in &spec.output {
+                h = mix(h, l as u64);
+            }
         }
-    }
-    h = mix(h, u64::MAX);
-    for &l in &spec.output {
-        h = mix(h, l as u64);
+        StepKey::Static { address, .. } => h = mix(mix(h, u64::MAX - 1), address as u64),
     }
     for x in key(inputs, out_shape) {
         h = mix(h, x as u64);
@@ -66,31 +132,33 @@ fn hash<T: Float>(spec: &ExtEinsum, inputs: &[ArrayViewD<'_, T>], out_shape: Opt
 
 /// The prepared step for these arguments, if cached.
 pub(super) fn lookup<T: Float>(
-    spec: &ExtEinsum,
+    step: StepKey<'_>,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Option<Rc<Ready>> {
-    let h = hash(spec, inputs, out_shape);
+    let h = hash(step, inputs, out_shape);
     let ty = TypeId::of::<T>();
     CACHE.with(|c| {
         c.borrow()
-            .find(|e| e.hash == h && e.ty == ty && e.spec == *spec && e.key.iter().copied().eq(key(inputs, out_shape)))
+            .find(|e| {
+                e.hash == h && e.ty == ty && e.equation.is(step) && e.key.iter().copied().eq(key(inputs, out_shape))
+            })
             .map(|e| e.ready.clone())
     })
 }
 
 /// Caches the prepared step for these arguments and returns it.
 pub(super) fn insert<T: Float>(
-    spec: &ExtEinsum,
+    step: StepKey<'_>,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
     ready: Ready,
 ) -> Rc<Ready> {
     let ready = Rc::new(ready);
     let entry = Entry {
-        hash: hash(spec, inputs, out_shape),
+        hash: hash(step, inputs, out_shape),
         ty: TypeId::of::<T>(),
-        spec: spec.clone(),
+        equation: Named::new(step),
         key: key(inputs, out_shape).collect(),
         ready: ready.clone(),
     };

@@ -21,16 +21,8 @@ use slowgrad_core::{EinsumError, ExtEinsum};
 ///
 /// **Errors** if the shapes do not fit `spec` (see [`EinsumError`]).
 ///
-/// ```
-/// use ndarray::array;
-/// use slowgrad::{exec::execute_reference, ExtEinsum};
-/// // a diagonal gathered and scaled: out_i = a_ii · v_i
-/// let spec = ExtEinsum::from_letters("ii,i", "i").unwrap();
-/// let (a, v) = (array![[1.0, 2.0], [3.0, 4.0]], array![10.0, 100.0]);
-/// let out = execute_reference(&spec, &[a.view().into_dyn(), v.view().into_dyn()], None).unwrap();
-/// assert_eq!(out, array![10.0, 400.0].into_dyn());
-/// ```
-pub fn execute_reference<T: Float>(
+/// The public API runs it as [`crate::einsum_reference`].
+pub(crate) fn execute_reference<T: Float>(
     spec: &ExtEinsum,
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
@@ -45,9 +37,7 @@ pub fn execute_reference<T: Float>(
     let label_strides = |term: &[usize], dims: &[usize], strides: &[isize]| {
         let mut s = vec![0isize; n_labels];
         for ((&l, &d), &st) in term.iter().zip(dims).zip(strides) {
-            if d == sizes[l] && d > 1 {
-                s[l] += st;
-            }
+            s[l] += super::stride(d, st, sizes[l]);
         }
         s
     };

@@ -220,7 +220,8 @@ pub fn is_large(sizes: &[usize]) -> bool {
 
 /// Step 2 of a generated kernel, for large work: the executor runs the step as the class the
 /// macro chose ([`KernelData::kind`]), with the step prepared once per layout in its
-/// per-thread cache.
+/// per-thread cache, where the kernel finds it by the address of `data` (the equation is built
+/// from `data` only when a step is prepared).
 ///
 /// **Errors** if the shapes do not fit (already checked by [`sizes`]) or the output is too large.
 #[inline(never)]
@@ -229,7 +230,8 @@ pub fn large<T: Float>(
     inputs: &[ndarray::ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Result<ndarray::ArrayD<T>, EinsumError> {
-    with_ext(data, |ext| exec::execute_as(ext, Some(data.kind), inputs, out_shape))
+    let step = exec::StepKey::Static { address: data as *const KernelData as usize, build: &|| data.labels.to_ext() };
+    exec::execute_as(step, Some(data.kind), inputs, out_shape)
 }
 
 /// Step 3 of a generated kernel: its zeroed output, of `out_shape` or the output labels' sizes.
@@ -249,38 +251,10 @@ pub fn output<T: Float, const L: usize, const R: usize>(
 }
 
 /// The stride of a loop along an axis of length `dim` and stride `stride`, for a label of size
-/// `size` (the one stride builder of generated kernels): the axis's stride where it has the
-/// label's size, 0 where it has size 1 (broadcast against a larger size, or a size-1 output
-/// dimension that sums the label back).
+/// `size`: the axis's stride where it has the label's size, 0 where it has size 1 (broadcast
+/// against a larger size, or a size-1 output dimension that sums the label back). The
+/// executor's own rule, which its steps and its reference loop nest use too.
 #[inline(always)]
 pub fn stride(dim: usize, stride: isize, size: usize) -> isize {
-    if dim == size && size > 1 {
-        stride
-    } else {
-        0
-    }
-}
-
-thread_local! {
-    /// The [`ExtEinsum`] of each generated kernel run through the executor on this thread, keyed
-    /// by the address of its constant data (kernels with equal data have equal equations).
-    static EXTS: std::cell::RefCell<Vec<(usize, std::rc::Rc<ExtEinsum>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Calls `f` with the equation of `data`, built once per kernel and thread.
-fn with_ext<R>(data: &'static KernelData, f: impl FnOnce(&ExtEinsum) -> R) -> R {
-    let key = data as *const KernelData as usize;
-    let ext = EXTS.with(|c| {
-        let mut c = c.borrow_mut();
-        match c.iter().find(|(k, _)| *k == key) {
-            Some((_, e)) => e.clone(),
-            None => {
-                let e = std::rc::Rc::new(data.labels.to_ext());
-                c.push((key, e.clone()));
-                e
-            }
-        }
-    });
-    f(&ext)
+    exec::stride(dim, stride, size)
 }

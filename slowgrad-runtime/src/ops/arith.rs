@@ -1,7 +1,7 @@
 //! `+ - * /` with numpy broadcasting, between `Var`s and with scalars; negation.
 
 use super::reduce::sum_to;
-use crate::var::record;
+use crate::tape::record;
 use crate::{Float, Var};
 use ndarray::{ArrayD, DimMax, Dimension, IxDyn};
 use std::ops::{Add, Div, Mul, Neg, Sub};

@@ -1,6 +1,6 @@
 //! Casting between element types: `cast` (f32 ↔ f64), whose gradient is cast back.
 
-use crate::var::record_cast;
+use crate::tape::record_cast;
 use crate::{Float, Var};
 use ndarray::{Dimension, IxDyn};
 use std::any::Any;

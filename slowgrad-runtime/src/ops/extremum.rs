@@ -8,7 +8,7 @@
 //! a NaN has its first NaN as maximum and minimum (NaN propagates, as in torch).
 
 use crate::ops::index::take;
-use crate::var::record;
+use crate::tape::record;
 use crate::{Float, Var};
 use ndarray::{ArrayD, ArrayView1, Axis, Dimension, Ix0, IxDyn};
 use std::rc::Rc;

@@ -5,7 +5,7 @@
 //! `out[i] = x[idx[i]]` (0 where `idx[i]` is [`PAD`]) and `put` scatter-adds `out[idx[i]] += g[i]`.
 //! Each is the other's backward, so the pair is closed under differentiation.
 
-use crate::var::record;
+use crate::tape::record;
 use crate::{Float, Var};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use std::ops::Range;

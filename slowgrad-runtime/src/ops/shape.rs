@@ -2,7 +2,7 @@
 //! extended einsum) and `transpose`.
 
 use crate::einsum::ext_einsum;
-use crate::var::record;
+use crate::tape::record;
 use crate::{Float, Var};
 use ndarray::{Dimension, IxDyn};
 use slowgrad_core::ExtEinsum;

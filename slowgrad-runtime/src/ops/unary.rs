@@ -1,6 +1,6 @@
 //! Elementwise functions: exp, ln (log), sqrt, powf, abs, sigmoid, tanh, relu, gelu, softplus.
 
-use crate::var::record;
+use crate::tape::record;
 use crate::{Float, Var};
 use ndarray::{Dimension, IxDyn};
 
