@@ -10,6 +10,7 @@
 use crate::analyse::KernelPlan;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
+use slowgrad_core::{classify, role, ExtEinsum, KernelKind, Role};
 
 /// How the innermost loops of a kernel run, decided from its equation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,17 @@ impl NestShape {
                     (false, true) => Some((b, a)),
                     _ => None,
                 };
+                // blocked rows read their inputs with unit stride along the row, copying an input
+                // stored otherwise first; an input that every loop moves would be copied whole
+                // for a single use, so when the innermost loop is the sum, which reads such an
+                // input with unit stride, it runs alone (dot products) instead
+                let block = block.filter(|&(row, sum)| {
+                    let row = k.order[row];
+                    sum != a
+                        || !e.inputs.iter().any(|t| {
+                            t.contains(&row) && t.last() != Some(&row) && k.order.iter().all(|l| t.contains(l))
+                        })
+                });
                 match block {
                     Some((row, sum)) => {
                         let rows = (d >= 3 && out[d - 3]).then(|| d - 3);
@@ -164,9 +176,19 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
         }
         _ => None,
     };
+    // a batched product goes to the executor by the work of one product (the labels of both
+    // operands and the output left out) or, for many small products, by the whole work's need
+    // of threads: the executor's GEMM pays a set-up cost per product
+    let large = match batch_labels(e) {
+        Some(batch) => {
+            let batch = batch.into_iter().map(lit);
+            quote!(#p::is_large_batched(&sz, &[#(#batch),*]))
+        }
+        None => quote!(#p::is_large(&sz)),
+    };
     quote! {
         #check
-        if #p::is_large(&sz) {
+        if #large {
             return #p::large::<T>(Self::DATA, inputs, out_shape);
         }
         let mut out = #p::output::<T, #n_labels, #rank>(Self::DATA, &sz, out_shape)?;
@@ -190,6 +212,16 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
         unsafe { run::<T>(&n, &so, &si, po, ptr) };
         Ok(out)
     }
+}
+
+/// The batch labels (in both operands and the output) of a two-operand matrix-product kernel
+/// that has some, else `None`.
+fn batch_labels(e: &ExtEinsum) -> Option<Vec<usize>> {
+    if e.inputs.len() != 2 || classify(e) != KernelKind::BatchedGemm {
+        return None;
+    }
+    let batch: Vec<usize> = (0..e.names.len()).filter(|&l| role(e, l) == Role::Batch).collect();
+    (!batch.is_empty()).then_some(batch)
 }
 
 /// The item `run`: the loops, with the microkernels' AVX2+FMA copies where the processor has
@@ -375,6 +407,11 @@ mod tests {
         // a row sum: one loop along the output next to the summed one, blocked rows
         let s = shapes("ij->i", 1);
         assert!(matches!(s[0].1.inner, Inner::Rows { rows: None, .. }), "{:?}", s[0].1);
+        // a batched matrix-vector product's gradient bij,bj->bi: its first input is read across
+        // its rows and moved by every loop, so dot products rather than a copy
+        let s = shapes("bi,bj->bij", 2);
+        assert_eq!(s[1].0, "bij,bj->bi");
+        assert_eq!((s[1].1.inner, s[1].1.outer), (Inner::Dot, 2));
         // a full sum over the innermost label is a dot product
         let s = shapes("ij->", 1);
         assert_eq!((s[0].1.inner, s[0].1.outer), (Inner::Dot, 1));

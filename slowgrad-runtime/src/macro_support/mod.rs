@@ -218,6 +218,17 @@ pub fn is_large(sizes: &[usize]) -> bool {
     sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n)).is_none_or(|w| w >= FAST_MIN_WORK)
 }
 
+/// Whether the work of a batched matrix-product kernel with these label sizes goes to the
+/// executor: one product (the labels in `batch` left out) is of [`FAST_MIN_WORK`] multiply-adds
+/// or more, or the whole work is enough for the executor to use more than one thread. Many
+/// small products run in the generated loops, which have no set-up cost per product.
+#[inline(always)]
+pub fn is_large_batched(sizes: &[usize], batch: &[usize]) -> bool {
+    let product = (0..sizes.len()).filter(|l| !batch.contains(l)).try_fold(1usize, |w, l| w.checked_mul(sizes[l]));
+    let total = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
+    product.is_none_or(|w| w >= FAST_MIN_WORK) || total.is_none_or(|w| w >= exec::PAR_MIN_WORK)
+}
+
 /// Step 2 of a generated kernel, for large work: the executor runs the step as the class the
 /// macro chose ([`KernelData::kind`]), with the step prepared once per layout in its
 /// per-thread cache, where the kernel finds it by the address of `data` (the equation is built
