@@ -92,16 +92,15 @@ pub(crate) struct GemmPlan {
     /// Outer contracted dimensions (accumulated): size, strides.
     acc: Vec<(usize, [isize; 3])>,
     threads: Threads,
-    /// Products (`m·n·k`) under [`GEMM_MIN_WORK`] (or element types the `gemm` crate lacks):
-    /// tight loops over slices instead of the `gemm` crate, with no set-up cost per product.
+    /// Under [`GEMM_MIN_WORK`] (or for element types the `gemm` crate lacks): tight loops over
+    /// slices instead of the `gemm` crate, with no set-up cost.
     small: bool,
 }
 
 impl GemmPlan {
     /// The plan if the step's dimensions are batch, left-free, right-free and contracted only,
-    /// it contracts something and no stride is negative. It runs on the `gemm` crate when one
-    /// product's work (`m·n·k`, batch and accumulated dimensions left out) is at least
-    /// [`GEMM_MIN_WORK`] and `T` is `f32` or `f64`, in plain loops otherwise.
+    /// it contracts something and no stride is negative. It runs on the `gemm` crate when its
+    /// work is at least [`GEMM_MIN_WORK`] and `T` is `f32` or `f64`, in plain loops otherwise.
     pub fn new<T: Float>(d: &Dims) -> Option<GemmPlan> {
         if d.stride.len() != 3
             || d.mask.iter().any(|&m| !matches!(m, BATCH | M | N | K))
@@ -111,6 +110,7 @@ impl GemmPlan {
             return None;
         }
         let float = TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
+        let small = !float || d.work() < GEMM_MIN_WORK;
         let (dm, mut outer) = pick(d, M);
         let (dn, rest_n) = pick(d, N);
         let (dk, acc) = pick(d, K);
@@ -120,9 +120,6 @@ impl GemmPlan {
         let st = |x: Option<usize>, p: usize| x.map_or(0, |i| d.stride[p][i]);
         let with_strides = |i: usize| (d.size[i], [d.stride[0][i], d.stride[1][i], d.stride[2][i]]);
         let (m, n, k) = (size(dm), size(dn), size(dk));
-        // the `gemm` crate pays a set-up cost per product: small products, however many, run in
-        // plain loops
-        let small = !float || m.saturating_mul(n).saturating_mul(k) < GEMM_MIN_WORK;
         let n_outer: usize = outer.iter().map(|&i| d.size[i]).product();
         let max = if d.work() >= PAR_MIN_WORK { rayon::current_num_threads() } else { 1 };
         let threads = if max <= 1 {
@@ -258,24 +255,19 @@ impl GemmPlan {
     pub unsafe fn run<T: Float>(&self, out: *mut T, a: *const T, b: *const T) {
         let n_outer: usize = self.outer.iter().map(|o| o.0).product();
         let n_acc: usize = self.acc.iter().map(|o| o.0).product();
-        let (out, a, b) = (SendPtr(out), SendPtr(a as *mut T), SendPtr(b as *mut T));
         if self.small {
-            let products = |r: usize| {
+            for r in 0..n_outer {
                 for q in 0..n_acc {
                     let o = self.offsets(r, q);
                     // SAFETY: the offsets index the outer and accumulated dimensions below their
                     // sizes, and the product's own indices stay below m, n and k, as the caller
                     // guarantees; the output is a fresh array that no input overlaps.
-                    unsafe { self.small_product(out.get().offset(o[0]), a.get().offset(o[1]), b.get().offset(o[2])) };
+                    unsafe { self.small_product(out.offset(o[0]), a.offset(o[1]), b.offset(o[2])) };
                 }
-            };
-            // SAFETY (of the tasks' writes): as for `Threads::Outer` below.
-            match self.threads {
-                Threads::Outer => (0..n_outer).into_par_iter().for_each(products),
-                _ => (0..n_outer).for_each(products),
             }
             return;
         }
+        let (out, a, b) = (SendPtr(out), SendPtr(a as *mut T), SendPtr(b as *mut T));
         // the products of outer multi-index `r`, accumulated over the contracted outer ones, on
         // the rows `rows` and columns `cols` of the output
         let block = |r: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>, par: Parallelism| {

@@ -58,8 +58,7 @@ use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use prepared::{Prepared, Ready, SyncPtr};
 use slowgrad_core::{checked_len, classify, EinsumError, ExtEinsum, KernelKind};
 
-/// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest, and
-/// from which each product of a batched one goes to the `gemm` crate rather than plain loops:
+/// Multiply-adds from which a matrix-product step goes to the GEMM rather than the loop nest:
 /// an 8×8×8 product stays in plain loops, a 16×16×16 one goes to the GEMM, on one thread.
 pub(crate) const GEMM_MIN_WORK: usize = 12 * 12 * 12;
 /// Multiply-adds from which a matrix-product step may use more than one thread: a 64×64×64

@@ -219,10 +219,11 @@ pub fn is_large(sizes: &[usize]) -> bool {
     sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n)).is_none_or(|w| w >= FAST_MIN_WORK)
 }
 
-/// Whether the work of a batched matrix-product kernel with these label sizes goes to the
-/// executor: one product (the labels in `batch` left out) is of [`FAST_MIN_WORK`] multiply-adds
-/// or more, or the whole work is enough for the executor to use more than one thread. Many
-/// small products run in the generated loops, which have no set-up cost per product.
+/// Whether the work of a batched matrix-matrix product kernel with these label sizes goes to
+/// the executor: one product (the labels in `batch` left out) is of [`FAST_MIN_WORK`]
+/// multiply-adds or more, or the whole work is enough for the executor to use more than one
+/// thread. Many small products run in the generated loops, which pay no set-up cost per
+/// product as the executor's GEMM does.
 #[inline(always)]
 pub fn is_large_batched(sizes: &[usize], batch: &[usize]) -> bool {
     let product = (0..sizes.len()).filter(|l| !batch.contains(l)).try_fold(1usize, |w, l| w.checked_mul(sizes[l]));
