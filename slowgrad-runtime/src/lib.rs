@@ -111,8 +111,8 @@ pub use var::Var;
 /// loops calling the runtime's microkernels (a dot product, an axpy, or register-blocked rows
 /// for matrix-product classes), compiled for AVX2+FMA and for the baseline and chosen at run
 /// time. Work of 12³ multiply-adds or more goes instead to the executor as the class chosen at
-/// compile time (the GEMM for matrix products; for a batched product, the work of one product
-/// counts, unless the whole is large enough for threads). A pattern with `...` has ranks known only at
+/// compile time (the GEMM for matrix products; for a batched matrix-matrix product, the work of
+/// one product counts, unless the whole is large enough for threads). A pattern with `...` has ranks known only at
 /// run time, so it runs through the runtime interpreter with the same semantics.
 ///
 /// **Panics** with the [`EinsumError`]'s message if the shapes do not fit; [`try_einsum!`]

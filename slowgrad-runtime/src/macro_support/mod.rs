@@ -7,8 +7,8 @@
 //!
 //! 1. the label sizes are read and checked once ([`sizes`], errors as the runtime `einsum()`'s);
 //! 2. work of [`FAST_MIN_WORK`] multiply-adds or more goes to the executor with the kernel class
-//!    fixed at compile time ([`large`]: the GEMM for matrix-product classes); a batched product
-//!    counts the work of one product ([`is_large_batched`]);
+//!    fixed at compile time ([`large`]: the GEMM for matrix-product classes); a batched
+//!    matrix-matrix product counts the work of one product ([`is_large_batched`]);
 //! 3. otherwise the output is allocated ([`output`]) and each operand's stride per loop is
 //!    computed by expressions written for the kernel: the sum of the strides of the axes that
 //!    carry the label (a diagonal), 0 where an axis of size 1 is broadcast ([`stride`]);
