@@ -176,6 +176,14 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
         }
         _ => None,
     };
+    // two innermost levels that every participant walks as one (a contiguous elementwise
+    // kernel, a sum over contiguous trailing axes) run as one loop of their joint length
+    let merge = (d >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot)).then(|| {
+        quote! {
+            let (mut n, mut so, mut si) = (n, so, si);
+            #p::merge_inner(&mut n, &mut so, &mut si);
+        }
+    });
     // a batched matrix-matrix product goes to the executor by the work of one product (the
     // labels of both operands and the output left out) or, for many small products, by the
     // whole work's need of threads: the executor's GEMM pays a set-up cost per product
@@ -205,6 +213,7 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
         let ptr: [*const T; #n_in_lit] = [#(#ptrs),*];
         let po = out.as_mut_ptr();
         #pack
+        #merge
         // SAFETY: every label size was checked against every operand's shape (`sizes`), and a
         // stride is nonzero only along an axis whose length is its label's size, so every offset
         // Σ index·stride with index below the sizes addresses an element of its operand or of the

@@ -231,6 +231,30 @@ pub fn is_large_batched(sizes: &[usize], batch: &[usize]) -> bool {
     product.is_none_or(|w| w >= FAST_MIN_WORK) || total.is_none_or(|w| w >= exec::PAR_MIN_WORK)
 }
 
+/// Joins the two innermost loop levels of a generated kernel into one when every participant
+/// walks them as one (its stride along the outer of the two is its stride along the inner one
+/// times the inner one's length): the outer level then runs once and the inner one over both
+/// lengths: the same elements at the same addresses, in the same order (an `axpy` gives the
+/// same results; a `dot` adds the joined run in its partial sums, so its rounding may differ in
+/// the last bits). Only for kernels whose innermost loop alone calls the microkernel.
+#[inline(always)]
+pub fn merge_inner<const D: usize, const N: usize>(n: &mut [usize; D], so: &mut [isize; D], si: &mut [[isize; D]; N]) {
+    if D < 2 {
+        return;
+    }
+    let (a, b) = (D - 2, D - 1);
+    let len = n[b] as isize;
+    let walks_as_one = |s: &[isize; D]| s[b].checked_mul(len) == Some(s[a]);
+    if walks_as_one(so) && si.iter().all(walks_as_one) {
+        n[b] *= n[a];
+        n[a] = 1;
+        so[a] = 0;
+        for s in si.iter_mut() {
+            s[a] = 0;
+        }
+    }
+}
+
 /// Step 2 of a generated kernel, for large work: the executor runs the step as the class the
 /// macro chose ([`KernelData::kind`]), with the step prepared once per layout in its
 /// per-thread cache, where the kernel finds it by the address of `data` (the equation is built

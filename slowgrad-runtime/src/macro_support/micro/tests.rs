@@ -84,3 +84,27 @@ fn pack_lays_out_the_row_level_first() {
     let q = unsafe { pack(b.as_ptr(), &sizes, &mut unit, 2, &mut buf) };
     assert_eq!((q, unit), (b.as_ptr(), [0, 3, 1]));
 }
+
+/// The two innermost levels join only where every participant walks them as one.
+#[test]
+fn merge_inner_joins_only_contiguous_levels() {
+    use crate::__private::merge_inner;
+    // a contiguous elementwise kernel over 4×8: one run of 32
+    let (mut n, mut so, mut si) = ([4, 8], [8, 1], [[8, 1], [8, 1]]);
+    merge_inner(&mut n, &mut so, &mut si);
+    assert_eq!((n, so, si), ([1, 32], [0, 1], [[0, 1], [0, 1]]));
+    // a sum over both trailing levels (the output does not move): one dot product of 32
+    let (mut n, mut so, mut si) = ([3, 4, 8], [1, 0, 0], [[32, 8, 1]]);
+    merge_inner(&mut n, &mut so, &mut si);
+    assert_eq!((n, so, si), ([3, 1, 32], [1, 0, 0], [[32, 0, 1]]));
+    // a row broadcast (ij,j->ij), a transposed output, a padded row: unchanged
+    for (so, si) in [([8, 1], [[8, 1], [0, 1]]), ([1, 4], [[8, 1], [8, 1]]), ([8, 1], [[10, 1], [8, 1]])] {
+        let (mut n2, mut so2, mut si2) = ([4, 8], so, si);
+        merge_inner(&mut n2, &mut so2, &mut si2);
+        assert_eq!((n2, so2, si2), ([4, 8], so, si));
+    }
+    // one level: nothing to join
+    let (mut n, mut so, mut si) = ([5], [1], [[1]]);
+    merge_inner(&mut n, &mut so, &mut si);
+    assert_eq!((n, so, si), ([5], [1], [[1]]));
+}
