@@ -141,10 +141,10 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
     });
     let out_strides = k.order.iter().map(|&l| stride_expr(p, &e.output, l));
     let in_strides = e.inputs.iter().enumerate().map(|(i, term)| {
-        let i = lit(i);
+        let (i, r) = (lit(i), lit(term.len()));
         let s = k.order.iter().map(|&l| stride_expr(p, term, l));
         quote! {{
-            let (d, t) = (inputs[#i].shape(), inputs[#i].strides());
+            let (d, t) = #p::axes::<T, _, #r>(&inputs[#i]);
             [#(#s),*]
         }}
     });
@@ -206,7 +206,7 @@ pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
         #nest
         let n: [usize; #depth] = [#(#sizes),*];
         let so: [isize; #depth] = {
-            let (d, t) = (out.shape(), out.strides());
+            let (d, t) = #p::axes::<T, _, #rank>(&out);
             [#(#out_strides),*]
         };
         let si: [[isize; #depth]; #n_in_lit] = [#(#in_strides),*];

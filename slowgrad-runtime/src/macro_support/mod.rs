@@ -175,7 +175,7 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
         match (k, S::DATA.labels.inputs.len()) {
             (0, _) => kernel::<T, S::G0>(),
             (1, 2) => kernel::<T, S::G1>(),
-            (k, n) => panic!("gradient {k} of a kernel with {n} inputs"),
+            (k, n) => no_gradient(k, n),
         }
     }
 
@@ -184,11 +184,19 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
     }
 }
 
+/// The panic of [`Kernel::gradient`] for an input the kernel does not have: one copy for every
+/// kernel.
+#[cold]
+#[inline(never)]
+fn no_gradient(k: usize, n: usize) -> ! {
+    panic!("gradient {k} of a kernel with {n} inputs")
+}
+
 /// Step 1 of a generated kernel: checks the operand count and shapes against the kernel's
 /// equation and returns the size of each of its `L` labels.
 ///
 /// **Errors** as the runtime executor: wrong operand count, rank, or sizes.
-#[inline]
+#[inline(never)]
 pub fn sizes<T: Float, const L: usize>(
     data: &'static KernelData,
     inputs: &[ndarray::ArrayViewD<'_, T>],
@@ -274,7 +282,7 @@ pub fn large<T: Float>(
 /// Step 3 of a generated kernel: its zeroed output, of `out_shape` or the output labels' sizes.
 ///
 /// **Errors** if the output's element count overflows or the memory cannot be allocated.
-#[inline]
+#[inline(never)]
 pub fn output<T: Float, const L: usize, const R: usize>(
     data: &'static KernelData,
     sizes: &[usize; L],
@@ -285,6 +293,22 @@ pub fn output<T: Float, const L: usize, const R: usize>(
         None => std::array::from_fn(|i| sizes[data.labels.output[i]]),
     };
     exec::alloc::try_zeros::<T>(&shape)
+}
+
+/// The shape and strides of an array of rank `R` as arrays, so that generated code reads them
+/// by constant index (one copy of this function per rank, not one bounds check per read in
+/// every kernel).
+///
+/// **Panics** if the array's rank is not `R` (the kernel's size check has ruled that out).
+#[inline(never)]
+pub fn axes<T, S: ndarray::RawData<Elem = T>, const R: usize>(
+    a: &ndarray::ArrayBase<S, ndarray::IxDyn>,
+) -> ([usize; R], [isize; R]) {
+    assert_eq!(a.ndim(), R, "rank checked by the kernel's size check");
+    let (mut d, mut t) = ([0; R], [0; R]);
+    d.copy_from_slice(a.shape());
+    t.copy_from_slice(a.strides());
+    (d, t)
 }
 
 /// The stride of a loop along an axis of length `dim` and stride `stride`, for a label of size
