@@ -36,7 +36,7 @@ pub const LANES: usize = 8;
 // the dot product adds its LANES partial sums pairwise, written out for eight
 const _: () = assert!(LANES == 8);
 
-/// Most elements of an operand that [`pack`] copies into a buffer on the stack.
+/// Most elements of an operand that [`pack()`] copies into a buffer on the stack.
 pub const PACK_MAX: usize = 2048;
 
 /// Whether generated kernels run their AVX2+FMA copy: the processor has both, and the
