@@ -291,15 +291,14 @@ impl Plan {
                     // with sizes: the step's multiply-adds (the product of the sizes of every
                     // label of the pair), then the size of its result; without: the same order
                     // for equal sizes, so the number of the pair's labels, then the result's
+                    let union = dedup(live[a].1.iter().chain(&live[b].1).copied());
                     let cost: (u128, u128) = match sizes {
                         Some(s) => {
                             let size =
                                 |ls: &[usize]| ls.iter().map(|&l| s[l] as u128).fold(1u128, u128::saturating_mul);
-                            (size(&dedup(live[a].1.iter().chain(&live[b].1).copied())), size(&labels))
+                            (size(&union), size(&labels))
                         }
-                        None => {
-                            (dedup(live[a].1.iter().chain(&live[b].1).copied()).len() as u128, labels.len() as u128)
-                        }
+                        None => (union.len() as u128, labels.len() as u128),
                     };
                     if best.as_ref().is_none_or(|bst| cost < bst.0) {
                         best = Some((cost, a, b, labels));

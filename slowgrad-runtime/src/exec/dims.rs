@@ -22,6 +22,14 @@ pub(crate) fn stride(dim: usize, stride: isize, size: usize) -> isize {
     }
 }
 
+/// Whether a participant walks two nested loops as one: its stride along the outer one is its
+/// stride along the inner one times the inner one's length. The rule by which the executor
+/// fuses dimensions and generated kernels join their two innermost loops.
+#[inline(always)]
+pub(crate) fn in_step(outer: isize, inner: isize, inner_len: usize) -> bool {
+    inner.checked_mul(inner_len as isize) == Some(outer)
+}
+
 /// The loop dimensions of a step: participant 0 is the output, `1..` the inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Dims {
@@ -90,7 +98,7 @@ impl Dims {
                 for b in 0..self.len() {
                     let nested = a != b
                         && self.mask[a] == self.mask[b]
-                        && self.stride.iter().all(|s| s[b].checked_mul(self.size[b] as isize) == Some(s[a]));
+                        && self.stride.iter().all(|s| in_step(s[a], s[b], self.size[b]));
                     if nested {
                         self.size[b] *= self.size[a];
                         self.remove(a);

@@ -49,7 +49,7 @@ mod reference;
 mod tests;
 
 pub(crate) use cache::StepKey;
-pub(crate) use dims::stride;
+pub(crate) use dims::{in_step, stride};
 pub(crate) use reference::execute_reference;
 
 use crate::Float;

@@ -224,7 +224,13 @@ pub const FAST_MIN_WORK: usize = exec::GEMM_MIN_WORK;
 /// Whether the work of a kernel with these label sizes goes to the executor.
 #[inline(always)]
 pub fn is_large(sizes: &[usize]) -> bool {
-    sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n)).is_none_or(|w| w >= FAST_MIN_WORK)
+    work_at_least(sizes.iter().copied(), FAST_MIN_WORK)
+}
+
+/// Whether the product of `sizes` is at least `min` (a product that overflows is).
+#[inline(always)]
+fn work_at_least(sizes: impl IntoIterator<Item = usize>, min: usize) -> bool {
+    sizes.into_iter().try_fold(1usize, |w, n| w.checked_mul(n)).is_none_or(|w| w >= min)
 }
 
 /// Whether the work of a batched matrix-matrix product kernel with these label sizes goes to
@@ -234,25 +240,23 @@ pub fn is_large(sizes: &[usize]) -> bool {
 /// product as the executor's GEMM does.
 #[inline(always)]
 pub fn is_large_batched(sizes: &[usize], batch: &[usize]) -> bool {
-    let product = (0..sizes.len()).filter(|l| !batch.contains(l)).try_fold(1usize, |w, l| w.checked_mul(sizes[l]));
-    let total = sizes.iter().try_fold(1usize, |w, &n| w.checked_mul(n));
-    product.is_none_or(|w| w >= FAST_MIN_WORK) || total.is_none_or(|w| w >= exec::PAR_MIN_WORK)
+    let product = (0..sizes.len()).filter(|l| !batch.contains(l)).map(|l| sizes[l]);
+    work_at_least(product, FAST_MIN_WORK) || work_at_least(sizes.iter().copied(), exec::PAR_MIN_WORK)
 }
 
 /// Joins the two innermost loop levels of a generated kernel into one when every participant
-/// walks them as one (its stride along the outer of the two is its stride along the inner one
-/// times the inner one's length): the outer level then runs once and the inner one over both
-/// lengths: the same elements at the same addresses, in the same order (an `axpy` gives the
-/// same results; a `dot` adds the joined run in its partial sums, so its rounding may differ in
-/// the last bits). Only for kernels whose innermost loop alone calls the microkernel.
+/// walks them as one (the executor's rule for fusing dimensions, `exec::in_step`): the outer
+/// level then runs once and the inner one over both lengths: the same elements at the same
+/// addresses, in the same order (an `axpy` gives the same results; a `dot` adds the joined run
+/// in its partial sums, so its rounding may differ in the last bits). Only for kernels whose
+/// innermost loop alone calls the microkernel.
 #[inline(always)]
 pub fn merge_inner<const D: usize, const N: usize>(n: &mut [usize; D], so: &mut [isize; D], si: &mut [[isize; D]; N]) {
     if D < 2 {
         return;
     }
     let (a, b) = (D - 2, D - 1);
-    let len = n[b] as isize;
-    let walks_as_one = |s: &[isize; D]| s[b].checked_mul(len) == Some(s[a]);
+    let walks_as_one = |s: &[isize; D]| exec::in_step(s[a], s[b], n[b]);
     if walks_as_one(so) && si.iter().all(walks_as_one) {
         n[b] *= n[a];
         n[a] = 1;
