@@ -57,6 +57,7 @@ pub fn emit_kernel(i: usize, k: &KernelPlan, p: &TokenStream) -> TokenStream {
     let g0 = kernel_ident(k.grads[0]);
     let g1 = kernel_ident(*k.grads.get(1).unwrap_or(&k.grads[0]));
     let body = nest::forward(k, p);
+    let fields = nest::data_fields(k);
     quote! {
         struct #ident;
         impl #p::Spec for #ident {
@@ -65,6 +66,7 @@ pub fn emit_kernel(i: usize, k: &KernelPlan, p: &TokenStream) -> TokenStream {
                 labels: #labels,
                 order: #order,
                 kind: #p::KernelKind::#kind,
+                #fields
             };
             type G0 = #g0;
             type G1 = #g1;

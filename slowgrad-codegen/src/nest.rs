@@ -1,11 +1,13 @@
 //! Stage 3a: the loop nest of one kernel, written out.
 //!
 //! For a kernel (an extended einsum of one or two inputs with a loop order), [`forward`] writes
-//! the body of its `Spec::forward`: the size check, the hand-over of large work to the executor,
-//! the output, one stride expression per (operand, loop) pair whose label the operand carries,
-//! and a nest of `for` loops in the kernel's loop order in which each loop advances only the
-//! operands its label indexes. The innermost one or two loops call a microkernel of the
-//! runtime's `__private::micro` (one shared copy per element type and operand count), chosen here from the labels' roles ([`Inner`]).
+//! the body of its `Spec::forward`: the item `run`, a nest of `for` loops in the kernel's loop
+//! order in which each loop advances only the operands its label indexes, and the call of the
+//! runtime's shared `__private::forward`, which checks the sizes, hands large work to the
+//! executor, allocates the output, computes each operand's stride per loop from the kernel's
+//! constant data ([`data_fields`]) and calls `run`. The innermost one or two loops call a
+//! microkernel of the runtime's `__private::micro` (one shared copy per element type and operand
+//! count), chosen here from the labels' roles ([`Inner`]).
 
 use crate::analyse::KernelPlan;
 use proc_macro2::{Literal, TokenStream};
@@ -94,132 +96,71 @@ fn lit(i: usize) -> Literal {
     Literal::usize_unsuffixed(i)
 }
 
-/// The stride of participant `term` (whose shape and strides are bound to `d` and `t`) along the
-/// label `label`: the sum over the axes that carry it (a diagonal), each through the runtime's
-/// one stride builder (0 for an axis of size 1 broadcast against the label's size).
-fn stride_expr(p: &TokenStream, term: &[usize], label: usize) -> TokenStream {
-    let axes: Vec<TokenStream> = term
-        .iter()
-        .enumerate()
-        .filter(|(_, &m)| m == label)
-        .map(|(x, _)| {
-            let x = lit(x);
-            let l = lit(label);
-            quote!(#p::stride(d[#x], t[#x], sz[#l]))
-        })
-        .collect();
-    if axes.is_empty() {
-        quote!(0)
+/// The fields of a kernel's `KernelData` that the shared `__private::forward` reads to run its
+/// nest: `level` (the loop level of each label), `batch` (the batch labels of a batched
+/// matrix-matrix product, whose large work is recognised by the size of one product), `pack`
+/// (the row level of blocked rows, along which operands are copied first if their stride is
+/// neither 0 nor 1) and `merge` (whether an axpy or dot nest joins its two innermost levels when
+/// every operand walks them as one).
+pub fn data_fields(k: &KernelPlan) -> TokenStream {
+    let e = &k.local;
+    let mut level = vec![0; k.order.len()];
+    for (j, &l) in k.order.iter().enumerate() {
+        level[l] = j;
+    }
+    let level = level.into_iter().map(lit);
+    let batch = match batch_labels(e) {
+        Some(batch) => {
+            let batch = batch.into_iter().map(lit);
+            quote!(::core::option::Option::Some(&[#(#batch),*]))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let n_in = e.inputs.len();
+    let (pack, merge) = if (1..=2).contains(&n_in) {
+        let shape = NestShape::new(k);
+        let pack = match shape.inner {
+            Inner::Rows { row, .. } if (0..n_in).any(|i| shape.moves[i + 1][row]) => Some(row),
+            _ => None,
+        };
+        (pack, k.order.len() >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot))
     } else {
-        quote!(#(#axes)+*)
+        (None, false)
+    };
+    let pack = match pack {
+        Some(row) => {
+            let row = lit(row);
+            quote!(::core::option::Option::Some(#row))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        level: &[#(#level),*],
+        batch: #batch,
+        pack: #pack,
+        merge: #merge,
     }
 }
 
-/// The body of the generated `Spec::forward` of kernel `k`; `p` is the path of `__private`.
+/// The body of the generated `Spec::forward` of kernel `k`: its nest `run` and the call of the
+/// shared `forward`, which computes the sizes and strides and calls `run`; `p` is the path of
+/// `__private`.
 pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
     let e = &k.local;
     let n_in = e.inputs.len();
-    let n_labels = lit(e.names.len());
-    let rank = lit(e.output.len());
-    let check = quote! {
-        let sz = #p::sizes::<T, #n_labels>(Self::DATA, inputs, out_shape)?;
-    };
     if n_in == 0 || n_in > 2 {
         // never produced by the planner (steps take one or two operands): the executor runs it
-        return quote! {
-            #check
-            #p::large::<T>(Self::DATA, inputs, out_shape)
-        };
+        return quote!(#p::large::<T>(Self::DATA, inputs, out_shape));
     }
     let shape = NestShape::new(k);
     let d = k.order.len();
-    let depth = lit(d);
-    let n_in_lit = lit(n_in);
-    let sizes = k.order.iter().map(|&l| {
-        let l = lit(l);
-        quote!(sz[#l])
-    });
-    let out_strides = k.order.iter().map(|&l| stride_expr(p, &e.output, l));
-    let in_strides = e.inputs.iter().enumerate().map(|(i, term)| {
-        let (i, r) = (lit(i), lit(term.len()));
-        let s = k.order.iter().map(|&l| stride_expr(p, term, l));
-        quote! {{
-            let (d, t) = #p::axes::<T, _, #r>(&inputs[#i]);
-            [#(#s),*]
-        }}
-    });
-    let ptrs = (0..n_in).map(|i| {
-        let i = lit(i);
-        quote!(inputs[#i].as_ptr())
-    });
     let nest = nest_fn(&shape, d, n_in, p);
-    // a blocked kernel copies operands read along its row with a stride other than 0 or 1 first
-    let pack = match shape.inner {
-        Inner::Rows { row, .. } => {
-            let movers: Vec<TokenStream> = (0..n_in)
-                .filter(|&i| shape.moves[i + 1][row])
-                .map(|i| {
-                    let (i, row) = (lit(i), lit(row));
-                    quote!(!matches!(si[#i][#row], 0 | 1))
-                })
-                .collect();
-            let row = lit(row);
-            (!movers.is_empty()).then(|| {
-                quote! {
-                    if #(#movers)||* {
-                        // SAFETY: as for `run` below; the copies hold the same elements.
-                        unsafe { #p::micro::run_packed::<T, #depth, #n_in_lit>(&n, &so, si, po, ptr, #row, run::<T>) };
-                        return Ok(out);
-                    }
-                }
-            })
-        }
-        _ => None,
-    };
-    // two innermost levels that every participant walks as one (a contiguous elementwise
-    // kernel, a sum over contiguous trailing axes) run as one loop of their joint length
-    let merge = (d >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot)).then(|| {
-        quote! {
-            let (mut n, mut so, mut si) = (n, so, si);
-            #p::merge_inner(&mut n, &mut so, &mut si);
-        }
-    });
-    // a batched matrix-matrix product goes to the executor by the work of one product (the
-    // labels of both operands and the output left out) or, for many small products, by the
-    // whole work's need of threads: the executor's GEMM pays a set-up cost per product
-    let large = match batch_labels(e) {
-        Some(batch) => {
-            let batch = batch.into_iter().map(lit);
-            quote!(#p::is_large_batched(&sz, &[#(#batch),*]))
-        }
-        None => quote!(#p::is_large(&sz)),
-    };
+    let (depth, n_in) = (lit(d), lit(n_in));
     quote! {
-        #check
-        if #large {
-            return #p::large::<T>(Self::DATA, inputs, out_shape);
-        }
-        let mut out = #p::output::<T, #n_labels, #rank>(Self::DATA, &sz, out_shape)?;
-        if sz.contains(&0) {
-            return Ok(out);
-        }
         #nest
-        let n: [usize; #depth] = [#(#sizes),*];
-        let so: [isize; #depth] = {
-            let (d, t) = #p::axes::<T, _, #rank>(&out);
-            [#(#out_strides),*]
-        };
-        let si: [[isize; #depth]; #n_in_lit] = [#(#in_strides),*];
-        let ptr: [*const T; #n_in_lit] = [#(#ptrs),*];
-        let po = out.as_mut_ptr();
-        #pack
-        #merge
-        // SAFETY: every label size was checked against every operand's shape (`sizes`), and a
-        // stride is nonzero only along an axis whose length is its label's size, so every offset
-        // Σ index·stride with index below the sizes addresses an element of its operand or of the
-        // output, just allocated in standard layout, which aliases no input.
-        unsafe { run::<T>(&n, &so, &si, po, ptr) };
-        Ok(out)
+        // SAFETY: `run` is this kernel's nest: it moves each operand only along the levels of
+        // its labels, by the strides that `forward` computes for them, below the sizes it checks.
+        unsafe { #p::forward::<T, #depth, #n_in>(Self::DATA, inputs, out_shape, run::<T>) }
     }
 }
 
@@ -445,14 +386,5 @@ mod tests {
         assert_eq!(s[1].1.inner, Inner::Axpy);
         let s = shapes(",->", 2);
         assert_eq!(s[0].1.inner, Inner::Scalar);
-    }
-
-    /// The stride of a diagonal is the sum of its axes' strides, each through the builder.
-    #[test]
-    fn diagonal_stride_is_a_sum() {
-        let p = quote!(P);
-        let e = stride_expr(&p, &[0, 1, 0], 0).to_string();
-        assert_eq!(e, "P :: stride (d [0] , t [0] , sz [0]) + P :: stride (d [2] , t [2] , sz [0])");
-        assert_eq!(stride_expr(&p, &[1], 0).to_string(), "0");
     }
 }

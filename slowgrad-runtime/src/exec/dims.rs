@@ -12,7 +12,7 @@ use slowgrad_core::ExtEinsum;
 /// of size 1 (no loop runs along it). A participant's stride along a label is the sum of this
 /// over the axes that carry the label, so a repeated label walks the diagonal.
 ///
-/// Generated kernels call it as `__private::stride`.
+/// Generated kernels use it through `__private::forward`, which computes their strides.
 #[inline(always)]
 pub(crate) fn stride(dim: usize, stride: isize, size: usize) -> isize {
     if dim == size && size > 1 {

@@ -3,28 +3,30 @@
 //!
 //! For a pattern without `...`, the macro plans the contraction at compile time and writes, for
 //! every step and every gradient of a step (to any order: the family is finite), a zero-sized
-//! type implementing [`Spec`] whose [`Spec::forward`] is generated code:
+//! type implementing [`Spec`]: the kernel's constant data ([`KernelData`]: its equation, loop
+//! order and class) and a [`Spec::forward`] made of two parts:
 //!
-//! 1. the label sizes are read and checked once ([`sizes`], errors as the runtime `einsum()`'s);
-//! 2. work of [`FAST_MIN_WORK`] multiply-adds or more goes to the executor with the kernel class
-//!    fixed at compile time ([`large`]: the GEMM for matrix-product classes); a batched
-//!    matrix-matrix product counts the work of one product ([`is_large_batched`]);
-//! 3. otherwise the output is allocated ([`output`]) and each operand's stride per loop is
-//!    computed by expressions written for the kernel: the sum of the strides of the axes that
-//!    carry the label (a diagonal), 0 where an axis of size 1 is broadcast ([`stride`]);
-//!    operands that a label does not index get no stride for its loop at all;
-//! 4. the loop nest runs: one `for` per label in the kernel's loop order, each advancing only
-//!    the operands that its label indexes, with the innermost one or two loops handed to a
-//!    microkernel chosen at compile time ([`micro`]). The nest is compiled twice, for AVX2+FMA
-//!    and for the baseline, and [`micro::kernels_use_fma`] picks one at run time.
+//! - `run`, the kernel's loop nest, generated for it: one `for` per label in the kernel's loop
+//!   order, each advancing only the operands that its label indexes (an operand without the
+//!   label is not moved, so it stays hoisted), with the innermost one or two loops handed to a
+//!   microkernel chosen at compile time from the labels' roles ([`micro`]: dot, axpy or blocked
+//!   rows). The microkernels exist twice, for AVX2+FMA and for the baseline, and
+//!   [`micro::kernels_use_fma`], read once per call, picks one;
+//! - a call of the shared [`forward`] (one copy per element type, label count and input count)
+//!   with `run`: it checks the sizes, hands large work to the executor as the kernel's class,
+//!   allocates the output, computes each operand's stride per loop level from the kernel's
+//!   label table (a diagonal's stride is the sum of its axes' strides; a broadcast axis's is 0)
+//!   and calls `run`.
 //!
 //! Patterns with `...` have ranks known only at run time and run through the interpreter.
 
+mod kernel;
 pub mod micro;
 mod operands;
 mod plan;
 
 pub use crate::Float;
+pub use kernel::*;
 pub use micro::kernels_use_fma;
 pub use ndarray::{ArrayD, ArrayViewD, Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6, IxDyn as IxD};
 pub use operands::*;
@@ -33,7 +35,7 @@ pub use slowgrad_core::EinsumError as Error;
 pub use slowgrad_core::KernelKind;
 pub use slowgrad_macros::{einsum as expand_einsum, try_einsum as expand_try_einsum};
 
-use crate::{exec, Kernel};
+use crate::Kernel;
 use slowgrad_core::{EinsumError, ExtEinsum};
 use std::marker::PhantomData;
 
@@ -123,6 +125,9 @@ impl Labels {
     }
 }
 
+/// Output ranks up to which a generated kernel builds its output's shape on the stack.
+const MAX_LABELS_ON_STACK: usize = 8;
+
 /// One generated kernel's constant data.
 #[derive(Debug)]
 pub struct KernelData {
@@ -132,8 +137,20 @@ pub struct KernelData {
     pub labels: Labels,
     /// Every label of the kernel, outermost loop first (the generated loops' order).
     pub order: &'static [usize],
+    /// The loop level of each label (the inverse of `order`).
+    pub level: &'static [usize],
     /// The kernel class, decided at compile time; large work runs in the executor as this class.
     pub kind: KernelKind,
+    /// For a batched matrix-matrix product (batch, left-free, right-free and contracted labels),
+    /// its batch labels: its work goes to the executor by the size of one product
+    /// ([`is_large_batched`]); `None` for every other kernel ([`is_large`]).
+    pub batch: Option<&'static [usize]>,
+    /// For a nest of blocked rows, the level of its row: the inputs read along it with a stride
+    /// other than 0 or 1 are copied first ([`micro::run_packed`]).
+    pub pack: Option<usize>,
+    /// For an axpy or dot nest of two levels or more: its two innermost levels run as one when
+    /// every operand walks them as one ([`merge_inner`]).
+    pub merge: bool,
 }
 
 /// A generated kernel: its data, its generated loop nest, and the kernels of its gradients.
@@ -190,136 +207,4 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
 #[inline(never)]
 fn no_gradient(k: usize, n: usize) -> ! {
     panic!("gradient {k} of a kernel with {n} inputs")
-}
-
-/// Step 1 of a generated kernel: checks the operand count and shapes against the kernel's
-/// equation and returns the size of each of its `L` labels.
-///
-/// **Errors** as the runtime executor: wrong operand count, rank, or sizes.
-#[inline(never)]
-pub fn sizes<T: Float, const L: usize>(
-    data: &'static KernelData,
-    inputs: &[ndarray::ArrayViewD<'_, T>],
-    out_shape: Option<&[usize]>,
-) -> Result<[usize; L], EinsumError> {
-    let n = data.labels.inputs.len();
-    if inputs.len() != n {
-        return Err(EinsumError::OperandCount { terms: n, operands: inputs.len() });
-    }
-    let mut shapes: [&[usize]; 2] = [&[], &[]];
-    if n > 2 {
-        let all: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
-        return data.labels.sizes::<L>(&all, out_shape);
-    }
-    for (s, a) in shapes.iter_mut().zip(inputs) {
-        *s = a.shape();
-    }
-    data.labels.sizes::<L>(&shapes[..n], out_shape)
-}
-
-/// Multiply-adds (the product of all label sizes) from which a generated kernel hands its step
-/// to the executor ([`large`]): the size from which the executor's GEMM beats a loop nest.
-pub const FAST_MIN_WORK: usize = exec::GEMM_MIN_WORK;
-
-/// Whether the work of a kernel with these label sizes goes to the executor.
-#[inline(always)]
-pub fn is_large(sizes: &[usize]) -> bool {
-    work_at_least(sizes.iter().copied(), FAST_MIN_WORK)
-}
-
-/// Whether the product of `sizes` is at least `min` (a product that overflows is).
-#[inline(always)]
-fn work_at_least(sizes: impl IntoIterator<Item = usize>, min: usize) -> bool {
-    sizes.into_iter().try_fold(1usize, |w, n| w.checked_mul(n)).is_none_or(|w| w >= min)
-}
-
-/// Whether the work of a batched matrix-matrix product kernel with these label sizes goes to
-/// the executor: one product (the labels in `batch` left out) is of [`FAST_MIN_WORK`]
-/// multiply-adds or more, or the whole work is enough for the executor to use more than one
-/// thread. Many small products run in the generated loops, which pay no set-up cost per
-/// product as the executor's GEMM does.
-#[inline(always)]
-pub fn is_large_batched(sizes: &[usize], batch: &[usize]) -> bool {
-    let product = (0..sizes.len()).filter(|l| !batch.contains(l)).map(|l| sizes[l]);
-    work_at_least(product, FAST_MIN_WORK) || work_at_least(sizes.iter().copied(), exec::PAR_MIN_WORK)
-}
-
-/// Joins the two innermost loop levels of a generated kernel into one when every participant
-/// walks them as one (the executor's rule for fusing dimensions, `exec::in_step`): the outer
-/// level then runs once and the inner one over both lengths: the same elements at the same
-/// addresses, in the same order (an `axpy` gives the same results; a `dot` adds the joined run
-/// in its partial sums, so its rounding may differ in the last bits). Only for kernels whose
-/// innermost loop alone calls the microkernel.
-#[inline(always)]
-pub fn merge_inner<const D: usize, const N: usize>(n: &mut [usize; D], so: &mut [isize; D], si: &mut [[isize; D]; N]) {
-    if D < 2 {
-        return;
-    }
-    let (a, b) = (D - 2, D - 1);
-    let walks_as_one = |s: &[isize; D]| exec::in_step(s[a], s[b], n[b]);
-    if walks_as_one(so) && si.iter().all(walks_as_one) {
-        n[b] *= n[a];
-        n[a] = 1;
-        so[a] = 0;
-        for s in si.iter_mut() {
-            s[a] = 0;
-        }
-    }
-}
-
-/// Step 2 of a generated kernel, for large work: the executor runs the step as the class the
-/// macro chose ([`KernelData::kind`]), with the step prepared once per layout in its
-/// per-thread cache, where the kernel finds it by the address of `data` (the equation is built
-/// from `data` only when a step is prepared).
-///
-/// **Errors** if the shapes do not fit (already checked by [`sizes`]) or the output is too large.
-#[inline(never)]
-pub fn large<T: Float>(
-    data: &'static KernelData,
-    inputs: &[ndarray::ArrayViewD<'_, T>],
-    out_shape: Option<&[usize]>,
-) -> Result<ndarray::ArrayD<T>, EinsumError> {
-    let step = exec::StepKey::Static { address: data as *const KernelData as usize, build: &|| data.labels.to_ext() };
-    exec::execute_as(step, Some(data.kind), inputs, out_shape)
-}
-
-/// Step 3 of a generated kernel: its zeroed output, of `out_shape` or the output labels' sizes.
-///
-/// **Errors** if the output's element count overflows or the memory cannot be allocated.
-#[inline(never)]
-pub fn output<T: Float, const L: usize, const R: usize>(
-    data: &'static KernelData,
-    sizes: &[usize; L],
-    out_shape: Option<&[usize]>,
-) -> Result<ndarray::ArrayD<T>, EinsumError> {
-    let shape: [usize; R] = match out_shape {
-        Some(s) => std::array::from_fn(|i| s[i]),
-        None => std::array::from_fn(|i| sizes[data.labels.output[i]]),
-    };
-    exec::alloc::try_zeros::<T>(&shape)
-}
-
-/// The shape and strides of an array of rank `R` as arrays, so that generated code reads them
-/// by constant index (one copy of this function per rank, not one bounds check per read in
-/// every kernel).
-///
-/// **Panics** if the array's rank is not `R` (the kernel's size check has ruled that out).
-#[inline(never)]
-pub fn axes<T, S: ndarray::RawData<Elem = T>, const R: usize>(
-    a: &ndarray::ArrayBase<S, ndarray::IxDyn>,
-) -> ([usize; R], [isize; R]) {
-    assert_eq!(a.ndim(), R, "rank checked by the kernel's size check");
-    let (mut d, mut t) = ([0; R], [0; R]);
-    d.copy_from_slice(a.shape());
-    t.copy_from_slice(a.strides());
-    (d, t)
-}
-
-/// The stride of a loop along an axis of length `dim` and stride `stride`, for a label of size
-/// `size`: the axis's stride where it has the label's size, 0 where it has size 1 (broadcast
-/// against a larger size, or a size-1 output dimension that sums the label back). The
-/// executor's own rule, which its steps and its reference loop nest use too.
-#[inline(always)]
-pub fn stride(dim: usize, stride: isize, size: usize) -> isize {
-    exec::stride(dim, stride, size)
 }
