@@ -5,7 +5,8 @@
 //! An entry is keyed by the step's equation, the element type, the inputs' shapes and strides
 //! and the requested output shape. A step names its equation ([`StepKey`]) in one of two ways:
 //!
-//! - by value ([`StepKey::Ext`]), for the interpreter's equations, compared for equality;
+//! - by value ([`StepKey::Ext`]), for the interpreter's equations, compared by their terms
+//!   (label names, which change nothing in how a step runs, are not compared);
 //! - by the address of a generated kernel's constant data ([`StepKey::Static`]). The data is
 //!   `'static`, so an address stands for the same data, and so the same equation, for the whole
 //!   run (data that the compiler keeps in two copies merely gets an entry per copy). A
@@ -19,6 +20,7 @@ use crate::ring::Ring;
 use crate::Float;
 use ndarray::ArrayViewD;
 use slowgrad_core::ExtEinsum;
+use smallvec::SmallVec;
 use std::any::TypeId;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -68,7 +70,7 @@ impl Named {
 
     fn is(&self, step: StepKey<'_>) -> bool {
         match (self, step) {
-            (Named::Ext(e), StepKey::Ext(spec)) => e == spec,
+            (Named::Ext(e), StepKey::Ext(spec)) => e.inputs == spec.inputs && e.output == spec.output,
             (Named::Static(a), StepKey::Static { address, .. }) => *a == address,
             _ => false,
         }
@@ -87,27 +89,27 @@ thread_local! {
     static CACHE: RefCell<Ring<Entry, CAPACITY>> = RefCell::new(Ring::default());
 }
 
-/// Shapes and strides of the inputs and the requested output shape, as one sequence.
-fn key<'a, T: Float>(
-    inputs: &'a [ArrayViewD<'_, T>],
-    out_shape: Option<&'a [usize]>,
-) -> impl Iterator<Item = isize> + 'a {
-    inputs
-        .iter()
-        .flat_map(|a| {
-            std::iter::once(a.ndim() as isize)
-                .chain(a.shape().iter().map(|&d| d as isize))
-                .chain(a.strides().iter().copied())
-        })
-        .chain(std::iter::once(out_shape.map_or(-1, |s| s.len() as isize)))
-        .chain(out_shape.unwrap_or(&[]).iter().map(|&d| d as isize))
+/// Shapes and strides of the inputs and the requested output shape, as one sequence (on the
+/// stack for the steps of small ranks that make up most lookups).
+type Key = SmallVec<[isize; 32]>;
+
+fn key<T: Float>(inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> Key {
+    let mut k = Key::new();
+    for a in inputs {
+        k.push(a.ndim() as isize);
+        k.extend(a.shape().iter().map(|&d| d as isize));
+        k.extend_from_slice(a.strides());
+    }
+    k.push(out_shape.map_or(-1, |s| s.len() as isize));
+    k.extend(out_shape.unwrap_or(&[]).iter().map(|&d| d as isize));
+    k
 }
 
 fn mix(h: u64, x: u64) -> u64 {
     (h.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
-fn hash<T: Float>(step: StepKey<'_>, inputs: &[ArrayViewD<'_, T>], out_shape: Option<&[usize]>) -> u64 {
+fn hash(step: StepKey<'_>, key: &[isize]) -> u64 {
     let mut h = 0;
     match step {
         StepKey::Ext(spec) => {
@@ -124,7 +126,7 @@ fn hash<T: Float>(step: StepKey<'_>, inputs: &[ArrayViewD<'_, T>], out_shape: Op
         }
         StepKey::Static { address, .. } => h = mix(mix(h, u64::MAX - 1), address as u64),
     }
-    for x in key(inputs, out_shape) {
+    for &x in key {
         h = mix(h, x as u64);
     }
     h
@@ -136,13 +138,12 @@ pub(super) fn lookup<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     out_shape: Option<&[usize]>,
 ) -> Option<Rc<Ready>> {
-    let h = hash(step, inputs, out_shape);
+    let key = key(inputs, out_shape);
+    let h = hash(step, &key);
     let ty = TypeId::of::<T>();
     CACHE.with(|c| {
         c.borrow()
-            .find(|e| {
-                e.hash == h && e.ty == ty && e.equation.is(step) && e.key.iter().copied().eq(key(inputs, out_shape))
-            })
+            .find(|e| e.hash == h && e.ty == ty && e.key[..] == key[..] && e.equation.is(step))
             .map(|e| e.ready.clone())
     })
 }
@@ -155,13 +156,55 @@ pub(super) fn insert<T: Float>(
     ready: Ready,
 ) -> Rc<Ready> {
     let ready = Rc::new(ready);
+    let key = key(inputs, out_shape);
     let entry = Entry {
-        hash: hash(step, inputs, out_shape),
+        hash: hash(step, &key),
         ty: TypeId::of::<T>(),
         equation: Named::new(step),
-        key: key(inputs, out_shape).collect(),
+        key: key.to_vec(),
         ready: ready.clone(),
     };
     CACHE.with(|c| c.borrow_mut().insert(entry));
     ready
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::prepared::Prepared;
+    use ndarray::{Array2, ShapeBuilder};
+
+    fn ready() -> Ready {
+        Ready { shape: vec![2], prepared: Prepared::Zero, overwrite: false }
+    }
+
+    fn ext(inputs: Vec<Vec<usize>>, output: Vec<usize>, names: &[&str]) -> ExtEinsum {
+        ExtEinsum { inputs, output, names: names.iter().map(|n| n.to_string()).collect() }
+    }
+
+    /// An entry is found again by an equation with the same terms under other label names, and
+    /// not by other terms, another element type, other strides or another output shape.
+    #[test]
+    fn entries_are_keyed_by_terms_types_layouts_and_output_shape() {
+        let a = Array2::<f64>::zeros((2, 3));
+        let at = Array2::<f64>::zeros((2, 3).f());
+        let b = Array2::<f32>::zeros((2, 3));
+        let ij_i = ext(vec![vec![0, 1]], vec![0], &["i", "j"]);
+        let renamed = ext(vec![vec![0, 1]], vec![0], &["row", "col"]);
+        let ij_j = ext(vec![vec![0, 1]], vec![1], &["i", "j"]);
+        let views = [a.view().into_dyn()];
+        insert::<f64>(StepKey::Ext(&ij_i), &views, None, ready());
+        assert!(lookup::<f64>(StepKey::Ext(&ij_i), &views, None).is_some());
+        assert!(lookup::<f64>(StepKey::Ext(&renamed), &views, None).is_some());
+        assert!(lookup::<f64>(StepKey::Ext(&ij_j), &views, None).is_none());
+        assert!(lookup::<f64>(StepKey::Ext(&ij_i), &[at.view().into_dyn()], None).is_none());
+        assert!(lookup::<f32>(StepKey::Ext(&ij_i), &[b.view().into_dyn()], None).is_none());
+        assert!(lookup::<f64>(StepKey::Ext(&ij_i), &views, Some(&[2])).is_none());
+        let build = || ij_i.clone();
+        let stat = StepKey::Static { address: 8, build: &build };
+        assert!(lookup::<f64>(stat, &views, None).is_none());
+        insert::<f64>(stat, &views, None, ready());
+        assert!(lookup::<f64>(stat, &views, None).is_some());
+        assert!(lookup::<f64>(StepKey::Static { address: 16, build: &build }, &views, None).is_none());
+    }
 }

@@ -189,11 +189,7 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
     }
 
     fn gradient(&self, k: usize) -> Box<dyn Kernel<T>> {
-        match (k, S::DATA.labels.inputs.len()) {
-            (0, _) => kernel::<T, S::G0>(),
-            (1, 2) => kernel::<T, S::G1>(),
-            (k, n) => no_gradient(k, n),
-        }
+        gradient(k, S::DATA, [kernel::<T, S::G0>, kernel::<T, S::G1>])
     }
 
     fn name(&self) -> &'static str {
@@ -201,10 +197,15 @@ impl<T: Float, S: Spec> Kernel<T> for Gen<S> {
     }
 }
 
-/// The panic of [`Kernel::gradient`] for an input the kernel does not have: one copy for every
-/// kernel.
-#[cold]
+/// [`Kernel::gradient`] of a generated kernel with data `data` and gradient kernels `grads`:
+/// one copy for every kernel.
+///
+/// **Panics** for an input the kernel does not have.
 #[inline(never)]
-fn no_gradient(k: usize, n: usize) -> ! {
-    panic!("gradient {k} of a kernel with {n} inputs")
+fn gradient<T: Float>(k: usize, data: &KernelData, grads: [fn() -> Box<dyn Kernel<T>>; 2]) -> Box<dyn Kernel<T>> {
+    match (k, data.labels.inputs.len()) {
+        (0, _) => grads[0](),
+        (1, 2) => grads[1](),
+        (k, n) => panic!("gradient {k} of a kernel with {n} inputs"),
+    }
 }
