@@ -20,7 +20,7 @@ pub type Nest<T, const D: usize, const N: usize> =
 /// The whole `Spec::forward` of a generated kernel of `D` labels and `N` inputs, around its
 /// generated nest `run`:
 ///
-/// 1. the label sizes are read and checked once ([`sizes`]; errors as the runtime `einsum()`'s);
+/// 1. the label sizes are read and checked once (`sizes`; errors as the runtime `einsum()`'s);
 /// 2. work of [`FAST_MIN_WORK`] multiply-adds or more goes to the executor as the kernel class
 ///    fixed at compile time ([`large`]); a batched matrix-matrix product
 ///    ([`KernelData::batch`]) counts the work of one product ([`is_large_batched`]);
@@ -186,7 +186,7 @@ pub fn merge_inner<const D: usize, const N: usize>(n: &mut [usize; D], so: &mut 
 /// when a step is prepared). Kernels of three or more inputs, which the planner never makes,
 /// would run here whole.
 ///
-/// **Errors** if the shapes do not fit (already checked by [`sizes`]) or the output is too large.
+/// **Errors** if the shapes do not fit (already checked by `sizes`) or the output is too large.
 #[inline(never)]
 pub fn large<T: Float>(
     data: &'static KernelData,
