@@ -339,3 +339,33 @@ fn one_call_site_with_operands_in_many_layouts() {
         assert_eq!(product(wide.slice(ndarray::s![.., ..;2]), b.view()), want);
     }
 }
+
+/// Elementwise and broadcast kernels write their outputs without zeroing them first; a
+/// gradient kernel of the same form that sums a label back to a size-1 axis (an operand
+/// broadcast along it) still adds every term. Shapes of 3×20 exercise both the blocks of
+/// eight lanes and the remainder, and a transposed operand the strided loop.
+#[test]
+fn kernels_that_write_each_element_once() {
+    let xa = Array2::from_shape_fn((3, 20), |(i, j)| 1.0 + i as f64 - 0.25 * j as f64);
+    let ya = Array2::from_shape_fn((3, 20), |(i, j)| 0.5 * j as f64 - i as f64);
+    let x = Var::new(xa.clone());
+    let y = Var::new(ya.clone());
+    let z: Var<f64, Ix2> = einsum!("ij,ij->ij", &x, &y);
+    assert_eq!(z.value(), &xa * &ya);
+    // a broadcast (y along i) and a transposed, strided read
+    let yt = ya.t().to_owned();
+    let b: Array2<f64> = einsum!("ij,j->ij", &xa, &ya.row(1));
+    assert_eq!(b, &xa * &ya.row(1));
+    let t: Array2<f64> = einsum!("ij->ji", &yt.view());
+    assert_eq!(t, yt.t());
+    // a column operand broadcast along j: its gradient sums j back to size 1
+    let c = Var::new(Array2::from_shape_fn((3, 1), |(i, _)| 2.0 - i as f64));
+    let w: Var<f64, Ix2> = einsum!("ij,ij->ij", &c, &y);
+    assert_eq!(w.value(), &c.value() * &ya);
+    let g = Array2::from_shape_fn((3, 20), |(i, j)| (i * 20 + j) as f64 * 0.125);
+    w.backward_with(g.clone());
+    let want_c = (&g * &ya).sum_axis(ndarray::Axis(1)).insert_axis(ndarray::Axis(1));
+    let got_c = c.grad().unwrap();
+    assert!(got_c.iter().zip(&want_c).all(|(a, b)| (a - b).abs() <= 1e-12 * b.abs().max(1.0)), "{got_c} {want_c}");
+    assert_eq!(y.grad().unwrap(), &g * &c.value());
+}

@@ -100,8 +100,9 @@ fn lit(i: usize) -> Literal {
 /// nest: `level` (the loop level of each label), `batch` (the batch labels of a batched
 /// matrix-matrix product, whose large work is recognised by the size of one product), `pack`
 /// (the row level of blocked rows, along which operands are copied first if their stride is
-/// neither 0 nor 1) and `merge` (whether an axpy or dot nest joins its two innermost levels when
-/// every operand walks them as one).
+/// neither 0 nor 1), `merge` (whether an axpy or dot nest joins its two innermost levels when
+/// every operand walks them as one) and `overwrite` (an axpy nest whose labels are each on one
+/// output axis: it writes every output element once, into an output not zeroed first).
 pub fn data_fields(k: &KernelPlan) -> TokenStream {
     let e = &k.local;
     let mut level = vec![0; k.order.len()];
@@ -117,15 +118,21 @@ pub fn data_fields(k: &KernelPlan) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let n_in = e.inputs.len();
-    let (pack, merge) = if (1..=2).contains(&n_in) {
+    let (pack, merge, overwrite) = if (1..=2).contains(&n_in) {
         let shape = NestShape::new(k);
         let pack = match shape.inner {
             Inner::Rows { row, .. } if (0..n_in).any(|i| shape.moves[i + 1][row]) => Some(row),
             _ => None,
         };
-        (pack, k.order.len() >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot))
+        // every label on exactly one output axis: no sum, no diagonal written
+        let once = (0..e.names.len()).all(|l| e.output.iter().filter(|&&m| m == l).count() == 1);
+        (
+            pack,
+            k.order.len() >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot),
+            shape.inner == Inner::Axpy && once,
+        )
     } else {
-        (None, false)
+        (None, false, false)
     };
     let pack = match pack {
         Some(row) => {
@@ -139,6 +146,7 @@ pub fn data_fields(k: &KernelPlan) -> TokenStream {
         batch: #batch,
         pack: #pack,
         merge: #merge,
+        overwrite: #overwrite,
     }
 }
 
@@ -196,6 +204,7 @@ fn nest_fn(shape: &NestShape, d: usize, n_in: usize, p: &TokenStream) -> TokenSt
             si: &[[isize; #depth]; #n],
             po: *mut T,
             ptr: [*const T; #n],
+            store: bool,
         ) {
             let fma = #p::kernels_use_fma();
             let [#(#names),*] = ptr;
@@ -263,7 +272,7 @@ fn loops(shape: &NestShape, level: usize, names: &[syn::Ident], p: &TokenStream)
                 quote!(#p::micro::dot_call::<T, #nl>(fma, o, [#(#names),*], [#(#s),*], n[#ll]);)
             } else {
                 let so = s_out(l);
-                quote!(#p::micro::axpy_call::<T, #nl>(fma, o, #so, [#(#names),*], [#(#s),*], n[#ll]);)
+                quote!(#p::micro::axpy_call::<T, #nl>(fma, o, #so, [#(#names),*], [#(#s),*], n[#ll], store);)
             }
         }
         Inner::Rows { row, sum, rows } => {

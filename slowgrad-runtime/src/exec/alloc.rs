@@ -31,6 +31,18 @@ pub(crate) fn try_uninit<T: Float>(shape: &[usize]) -> Result<ArrayD<MaybeUninit
     Ok(unsafe { from_vec(shape, v) })
 }
 
+/// An empty vector with room for the element count of `shape`, and that count: for a caller
+/// that writes every element through the vector's pointer, sets its length and makes the array
+/// ([`from_vec`]).
+///
+/// **Errors** as [`try_uninit`].
+pub(crate) fn try_room<T: Float>(shape: &[usize]) -> Result<(Vec<T>, usize), EinsumError> {
+    let n = checked_len(shape)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| failed::<T>(shape, n))?;
+    Ok((v, n))
+}
+
 /// A standard-layout array of zeros of `shape`: small ones a plain allocation filled with zeros,
 /// large ones (of `f32` or `f64`) zeroed memory, which the system may hand over already zero.
 ///
@@ -64,7 +76,7 @@ pub(crate) fn try_zeros<T: Float>(shape: &[usize]) -> Result<ArrayD<T>, EinsumEr
 ///
 /// # Safety
 /// `v.len()` must be the product of `shape`.
-unsafe fn from_vec<A>(shape: &[usize], v: Vec<A>) -> ArrayD<A> {
+pub(crate) unsafe fn from_vec<A>(shape: &[usize], v: Vec<A>) -> ArrayD<A> {
     // SAFETY (every arm): as the caller guarantees. Ranks up to 4 are built with a fixed
     // dimension type, whose strides cost a few instructions, and then converted (the dynamic
     // type keeps up to 4 axes inline).
@@ -92,6 +104,8 @@ mod tests {
             let want = ArrayD::<f64>::zeros(IxDyn(shape));
             assert_eq!(z, want, "{shape:?}");
             assert_eq!(z.strides(), want.strides(), "{shape:?}");
+            let (v, n) = try_room::<f32>(shape).unwrap();
+            assert!(v.is_empty() && v.capacity() >= n && n == want.len(), "{shape:?}");
             let u = try_uninit::<f32>(shape).unwrap();
             assert_eq!((u.shape(), u.strides()), (want.shape(), want.strides()), "{shape:?}");
         }
@@ -104,6 +118,7 @@ mod tests {
         let want = EinsumError::AllocationFailed { shape: shape.to_vec(), bytes: 1 << 49 };
         assert_eq!(try_zeros::<f64>(&shape).unwrap_err(), want);
         assert_eq!(try_uninit::<f64>(&shape).unwrap_err(), want);
+        assert_eq!(try_room::<f64>(&shape).unwrap_err(), want);
         let want = EinsumError::AllocationFailed { shape: shape.to_vec(), bytes: 1 << 48 };
         assert_eq!(try_zeros::<f32>(&shape).unwrap_err(), want);
         // an element count beyond isize::MAX is caught before any request

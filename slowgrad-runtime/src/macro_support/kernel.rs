@@ -7,15 +7,20 @@ use super::{KernelData, MAX_LABELS_ON_STACK};
 use crate::{exec, Float};
 use ndarray::{ArrayD, ArrayViewD};
 use slowgrad_core::EinsumError;
+use smallvec::SmallVec;
 
-/// A generated loop nest: `run(n, so, si, po, ptr)` runs loop level `j` over `0..n[j]`, moving
-/// the output by `so[j]` and input `k` by `si[k][j]` per step.
+/// A generated loop nest: `run(n, so, si, po, ptr, store)` runs loop level `j` over `0..n[j]`,
+/// moving the output by `so[j]` and input `k` by `si[k][j]` per step, and adds each product
+/// into the output, or, with `store` (only for a kernel of [`KernelData::overwrite`]), writes
+/// it there without reading the output.
 ///
 /// # Safety
 /// Every offset `Σ_j i_j·s[j]` with `i_j < n[j]` addresses an element of its operand (the output
-/// through `po`, input `k` through `ptr[k]`), and the output aliases no input.
+/// through `po`, input `k` through `ptr[k]`), and the output aliases no input; the output is
+/// initialised unless `store` is set, and with `store` the offsets reach each output element
+/// exactly once.
 pub type Nest<T, const D: usize, const N: usize> =
-    unsafe fn(&[usize; D], &[isize; D], &[[isize; D]; N], *mut T, [*const T; N]);
+    unsafe fn(&[usize; D], &[isize; D], &[[isize; D]; N], *mut T, [*const T; N], bool);
 
 /// The whole `Spec::forward` of a generated kernel of `D` labels and `N` inputs, around its
 /// generated nest `run`:
@@ -31,7 +36,9 @@ pub type Nest<T, const D: usize, const N: usize> =
 /// 4. a blocked nest whose operands are read along their row with a stride other than 0 or 1
 ///    runs on copies of them ([`KernelData::pack`]); an axpy or dot nest whose two innermost
 ///    levels every operand walks as one runs them as one ([`KernelData::merge`], [`merge_inner`]);
-/// 5. `run` runs.
+/// 5. `run` runs; for a kernel that writes every output element once
+///    ([`KernelData::overwrite`], when every loop of more than one step moves the output) on an
+///    output not zeroed first, which its microkernel writes without reading.
 ///
 /// **Errors** as the runtime executor: wrong operand count, rank or sizes; an output too large.
 ///
@@ -54,25 +61,47 @@ pub unsafe fn forward<T: Float, const D: usize, const N: usize>(
     if large_work {
         return large(data, inputs, out_shape);
     }
-    let mut out = output(data, &sz, out_shape)?;
+    let shape = output_shape(data, &sz, out_shape);
     if sz.contains(&0) {
-        return Ok(out);
+        return exec::alloc::try_zeros::<T>(&shape);
     }
     let mut n = [0usize; D];
     for (n, &l) in n.iter_mut().zip(data.order) {
         *n = sz[l];
     }
+    // the output's strides in the standard layout it is allocated in
     let mut so = [0isize; D];
-    add_strides(&mut so, data, data.labels.output, out.shape(), out.strides(), &sz);
+    let mut step = 1isize;
+    for (&l, &d) in data.labels.output.iter().zip(shape.iter()).rev() {
+        so[data.level[l]] += exec::stride(d, step, sz[l]);
+        step *= d as isize;
+    }
     let mut si = [[0isize; D]; N];
     for ((s, term), a) in si.iter_mut().zip(data.labels.inputs).zip(inputs) {
         add_strides(s, data, term, a.shape(), a.strides(), &sz);
     }
     let ptr: [*const T; N] = std::array::from_fn(|k| inputs[k].as_ptr());
+    // every label is an output label on one axis of its own; where each loop of more than one
+    // step also moves the output, the loops reach every output element exactly once
+    if data.overwrite && n.iter().zip(&so).all(|(&n, &s)| n <= 1 || s != 0) {
+        let (mut v, len) = exec::alloc::try_room::<T>(&shape)?;
+        if data.merge {
+            merge_inner(&mut n, &mut so, &mut si);
+        }
+        // SAFETY: as below, on the vector's room for the output's elements; every output
+        // element is written once (the condition above), so all `len` are initialised when the
+        // length is set, and they are in standard layout.
+        unsafe {
+            run(&n, &so, &si, v.as_mut_ptr(), ptr, true);
+            v.set_len(len);
+            return Ok(exec::alloc::from_vec(&shape, v));
+        }
+    }
+    let mut out = exec::alloc::try_zeros::<T>(&shape)?;
     let po = out.as_mut_ptr();
     if let Some(row) = data.pack {
         if si.iter().any(|s| !matches!(s[row], 0 | 1)) {
-            // SAFETY: as the caller guarantees; the copies hold the same elements.
+            // SAFETY: as for `run` below; the copies hold the same elements.
             unsafe { super::micro::run_packed::<T, D, N>(&n, &so, si, po, ptr, row, run) };
             return Ok(out);
         }
@@ -83,9 +112,9 @@ pub unsafe fn forward<T: Float, const D: usize, const N: usize>(
     // SAFETY: every label size was checked against every operand's shape (`sizes`), and a
     // stride is nonzero only along an axis whose length is its label's size, so every offset
     // Σ index·stride with index below the sizes addresses an element of its operand or of the
-    // output, just allocated in standard layout, which aliases no input; `run` keeps to those
-    // offsets as the caller guarantees.
-    unsafe { run(&n, &so, &si, po, ptr) };
+    // output, just allocated in standard layout (the strides above), which aliases no input;
+    // `run` keeps to those offsets as the caller guarantees.
+    unsafe { run(&n, &so, &si, po, ptr, false) };
     Ok(out)
 }
 
@@ -197,21 +226,15 @@ pub fn large<T: Float>(
     exec::execute_as(step, Some(data.kind), inputs, out_shape)
 }
 
-/// A generated kernel's zeroed output, of `out_shape` or the output labels' sizes.
-///
-/// **Errors** if the output's element count overflows or the memory cannot be allocated.
-fn output<T: Float>(data: &KernelData, sizes: &[usize], out_shape: Option<&[usize]>) -> Result<ArrayD<T>, EinsumError> {
-    if let Some(s) = out_shape {
-        return exec::alloc::try_zeros::<T>(s);
+/// The shape of a generated kernel's output: `out_shape`, or the output labels' sizes.
+#[inline(always)]
+fn output_shape(
+    data: &KernelData,
+    sizes: &[usize],
+    out_shape: Option<&[usize]>,
+) -> SmallVec<[usize; MAX_LABELS_ON_STACK]> {
+    match out_shape {
+        Some(s) => SmallVec::from_slice(s),
+        None => data.labels.output.iter().map(|&l| sizes[l]).collect(),
     }
-    let labels = data.labels.output;
-    let mut shape = [0usize; MAX_LABELS_ON_STACK];
-    if labels.len() > shape.len() {
-        let v: Vec<usize> = labels.iter().map(|&l| sizes[l]).collect();
-        return exec::alloc::try_zeros::<T>(&v);
-    }
-    for (s, &l) in shape.iter_mut().zip(labels) {
-        *s = sizes[l];
-    }
-    exec::alloc::try_zeros::<T>(&shape[..labels.len()])
 }

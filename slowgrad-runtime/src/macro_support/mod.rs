@@ -151,6 +151,11 @@ pub struct KernelData {
     /// For an axpy or dot nest of two levels or more: its two innermost levels run as one when
     /// every operand walks them as one ([`merge_inner`]).
     pub merge: bool,
+    /// For an axpy nest whose labels are all output labels, each on one output axis (no sum,
+    /// no diagonal written): it writes each output element once, so its output is not zeroed
+    /// first, unless a loop of more than one step does not move the output (a label summed
+    /// to a size-1 output axis).
+    pub overwrite: bool,
 }
 
 /// A generated kernel: its data, its generated loop nest, and the kernels of its gradients.

@@ -131,12 +131,15 @@ pub unsafe fn dot<T: Float, const N: usize, const FMA: bool>(out: *mut T, ins: [
     }
 }
 
-/// The output moves along the innermost label: `out[i·so] += Π_k ins[k][i·s[k]]` for `i < n`.
-/// Operands with stride 0 are multiplied once outside the loop; with a contiguous output and
-/// contiguous moving operands the loop runs over slices in blocks of [`LANES`].
+/// The output moves along the innermost label: `out[i·so] += Π_k ins[k][i·s[k]]` for `i < n`,
+/// or, with `store`, `out[i·so] = Π_k ins[k][i·s[k]]` (for a kernel that writes each output
+/// element once, on an output not zeroed first: nothing is read from it). Operands with stride
+/// 0 are multiplied once outside the loop; with a contiguous output and contiguous moving
+/// operands the loop runs over slices in blocks of [`LANES`].
 ///
 /// # Safety
-/// For every `i < n` the offsets address elements; the output does not alias an input.
+/// For every `i < n` the offsets address elements (with `store`, the output's may be
+/// uninitialised); the output does not alias an input.
 #[inline(always)]
 pub unsafe fn axpy<T: Float, const N: usize, const FMA: bool>(
     out: *mut T,
@@ -144,12 +147,12 @@ pub unsafe fn axpy<T: Float, const N: usize, const FMA: bool>(
     ins: [*const T; N],
     s: [isize; N],
     n: usize,
+    store: bool,
 ) {
     // SAFETY (every branch): i < n, so each offset is in bounds as the caller guarantees; slices
-    // are formed only along unit strides.
+    // are formed only along unit strides, over the output only when it is initialised.
     unsafe {
         if so == 1 && s.iter().all(|&x| x == 0 || x == 1) {
-            let o = std::slice::from_raw_parts_mut(out, n);
             let mut c = T::one();
             let mut moving: [&[T]; N] = [&[]; N];
             let mut m = 0;
@@ -161,16 +164,78 @@ pub unsafe fn axpy<T: Float, const N: usize, const FMA: bool>(
                     m += 1;
                 }
             }
+            if store {
+                match m {
+                    0 => (0..n).for_each(|i| out.add(i).write(c)),
+                    1 => store1(out, c, moving[0]),
+                    _ => store2(out, c, moving[0], moving[N - 1]),
+                }
+                return;
+            }
+            let o = std::slice::from_raw_parts_mut(out, n);
             match m {
                 0 => o.iter_mut().for_each(|y| *y += c),
                 1 => axpy1::<T, FMA>(o, c, moving[0]),
                 _ => axpy2::<T, FMA>(o, c, moving[0], moving[N - 1]),
+            }
+        } else if store {
+            for i in 0..n as isize {
+                out.offset(i * so).write(product(ins, s.map(|x| x * i)));
             }
         } else {
             for i in 0..n as isize {
                 *out.offset(i * so) += product(ins, s.map(|x| x * i));
             }
         }
+    }
+}
+
+/// `y[i] = c·a[i]` for `i < a.len()`, in blocks of [`LANES`], written without reading `y`.
+///
+/// # Safety
+/// `y` addresses `a.len()` elements, possibly uninitialised, that do not overlap `a`.
+#[inline(always)]
+unsafe fn store1<T: Float>(y: *mut T, c: T, a: &[T]) {
+    let mut ac = a.chunks_exact(LANES);
+    let mut i = 0;
+    for a in &mut ac {
+        let mut v = [T::zero(); LANES];
+        for (v, &a) in v.iter_mut().zip(a) {
+            *v = c * a;
+        }
+        // SAFETY: elements i..i + LANES of `y` exist, as the caller guarantees.
+        unsafe { y.add(i).cast::<[T; LANES]>().write_unaligned(v) };
+        i += LANES;
+    }
+    for &a in ac.remainder() {
+        // SAFETY: as above, for element i.
+        unsafe { y.add(i).write(c * a) };
+        i += 1;
+    }
+}
+
+/// `y[i] = c·a[i]·b[i]`, as [`store1`] (the products rounded as [`axpy2`] rounds them onto 0).
+///
+/// # Safety
+/// As [`store1`]; `b` is as long as `a`.
+#[inline(always)]
+unsafe fn store2<T: Float>(y: *mut T, c: T, a: &[T], b: &[T]) {
+    let mut ac = a.chunks_exact(LANES);
+    let mut bc = b.chunks_exact(LANES);
+    let mut i = 0;
+    for (a, b) in (&mut ac).zip(&mut bc) {
+        let mut v = [T::zero(); LANES];
+        for ((v, &a), &b) in v.iter_mut().zip(a).zip(b) {
+            *v = c * a * b;
+        }
+        // SAFETY: elements i..i + LANES of `y` exist, as the caller guarantees.
+        unsafe { y.add(i).cast::<[T; LANES]>().write_unaligned(v) };
+        i += LANES;
+    }
+    for (&a, &b) in ac.remainder().iter().zip(bc.remainder()) {
+        // SAFETY: as above, for element i.
+        unsafe { y.add(i).write(c * a * b) };
+        i += 1;
     }
 }
 
@@ -249,7 +314,7 @@ entry!(
 );
 entry!(
     /// [`axpy`], shared by every kernel of a crate.
-    axpy_call, axpy_fma, axpy, [], (out: *mut T, so: isize, ins: [*const T; N], s: [isize; N], n: usize)
+    axpy_call, axpy_fma, axpy, [], (out: *mut T, so: isize, ins: [*const T; N], s: [isize; N], n: usize, store: bool)
 );
 entry!(
     /// [`rows`], shared by every kernel of a crate.

@@ -90,7 +90,6 @@ pub unsafe fn pack<T: Float, const D: usize>(
 /// As `run` for these sizes, strides and pointers; every offset `Σ index·si[k][l]` addresses an
 /// element of input `k`.
 #[inline(never)]
-#[allow(clippy::type_complexity)]
 pub unsafe fn run_packed<T: Float, const D: usize, const N: usize>(
     n: &[usize; D],
     so: &[isize; D],
@@ -98,7 +97,7 @@ pub unsafe fn run_packed<T: Float, const D: usize, const N: usize>(
     po: *mut T,
     mut ptr: [*const T; N],
     row: usize,
-    run: unsafe fn(&[usize; D], &[isize; D], &[[isize; D]; N], *mut T, [*const T; N]),
+    run: crate::__private::Nest<T, D, N>,
 ) {
     let mut bufs: [PackBuf<T>; N] = std::array::from_fn(|_| pack_buf());
     for ((p, s), buf) in ptr.iter_mut().zip(si.iter_mut()).zip(bufs.iter_mut()) {
@@ -107,5 +106,5 @@ pub unsafe fn run_packed<T: Float, const D: usize, const N: usize>(
     }
     // SAFETY: each copy holds its input's elements at the offsets its new strides give; the
     // rest as the caller guarantees.
-    unsafe { run(n, so, &si, po, ptr) }
+    unsafe { run(n, so, &si, po, ptr, false) }
 }
