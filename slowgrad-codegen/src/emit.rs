@@ -56,8 +56,9 @@ pub fn emit_kernel(i: usize, k: &KernelPlan, p: &TokenStream) -> TokenStream {
     let kind = format_ident!("{}", format!("{:?}", slowgrad_core::classify(&k.local)));
     let g0 = kernel_ident(k.grads[0]);
     let g1 = kernel_ident(*k.grads.get(1).unwrap_or(&k.grads[0]));
-    let body = nest::forward(k, p);
-    let fields = nest::data_fields(k);
+    let shape = nest::NestShape::of(k);
+    let body = nest::forward(k, shape.as_ref(), p);
+    let fields = nest::data_fields(k, shape.as_ref());
     quote! {
         struct #ident;
         impl #p::Spec for #ident {

@@ -50,6 +50,12 @@ pub struct NestShape {
 }
 
 impl NestShape {
+    /// The nest of `k`, a kernel of one or two inputs (the planner makes no others), else
+    /// `None`: such a kernel would run in the executor.
+    pub fn of(k: &KernelPlan) -> Option<NestShape> {
+        (1..=2).contains(&k.local.inputs.len()).then(|| NestShape::new(k))
+    }
+
     /// The nest of `k`.
     pub fn new(k: &KernelPlan) -> NestShape {
         let e = &k.local;
@@ -102,45 +108,36 @@ fn lit(i: usize) -> Literal {
 /// (the row level of blocked rows, along which operands are copied first if their stride is
 /// neither 0 nor 1), `merge` (whether an axpy or dot nest joins its two innermost levels when
 /// every operand walks them as one) and `overwrite` (an axpy nest whose labels are each on one
-/// output axis: it writes every output element once, into an output not zeroed first).
-pub fn data_fields(k: &KernelPlan) -> TokenStream {
+/// output axis: it writes every output element once, into an output not zeroed first), for
+/// kernel `k` whose nest is `shape` ([`NestShape::of`]).
+pub fn data_fields(k: &KernelPlan, shape: Option<&NestShape>) -> TokenStream {
     let e = &k.local;
     let mut level = vec![0; k.order.len()];
     for (j, &l) in k.order.iter().enumerate() {
         level[l] = j;
     }
     let level = level.into_iter().map(lit);
-    let batch = match batch_labels(e) {
-        Some(batch) => {
-            let batch = batch.into_iter().map(lit);
-            quote!(::core::option::Option::Some(&[#(#batch),*]))
+    let batch = option(batch_labels(e).map(|batch| {
+        let batch = batch.into_iter().map(lit);
+        quote!(&[#(#batch),*])
+    }));
+    let (pack, merge, overwrite) = match shape {
+        Some(shape) => {
+            let pack = match shape.inner {
+                Inner::Rows { row, .. } if shape.moves[1..].iter().any(|m| m[row]) => Some(lit(row)),
+                _ => None,
+            };
+            // every label on exactly one output axis: no sum, no diagonal written
+            let once = (0..e.names.len()).all(|l| e.output.iter().filter(|&&m| m == l).count() == 1);
+            (
+                pack,
+                k.order.len() >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot),
+                shape.inner == Inner::Axpy && once,
+            )
         }
-        None => quote!(::core::option::Option::None),
+        None => (None, false, false),
     };
-    let n_in = e.inputs.len();
-    let (pack, merge, overwrite) = if (1..=2).contains(&n_in) {
-        let shape = NestShape::new(k);
-        let pack = match shape.inner {
-            Inner::Rows { row, .. } if (0..n_in).any(|i| shape.moves[i + 1][row]) => Some(row),
-            _ => None,
-        };
-        // every label on exactly one output axis: no sum, no diagonal written
-        let once = (0..e.names.len()).all(|l| e.output.iter().filter(|&&m| m == l).count() == 1);
-        (
-            pack,
-            k.order.len() >= 2 && matches!(shape.inner, Inner::Axpy | Inner::Dot),
-            shape.inner == Inner::Axpy && once,
-        )
-    } else {
-        (None, false, false)
-    };
-    let pack = match pack {
-        Some(row) => {
-            let row = lit(row);
-            quote!(::core::option::Option::Some(#row))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let pack = option(pack.map(|row| quote!(#row)));
     quote! {
         level: &[#(#level),*],
         batch: #batch,
@@ -150,19 +147,24 @@ pub fn data_fields(k: &KernelPlan) -> TokenStream {
     }
 }
 
-/// The body of the generated `Spec::forward` of kernel `k`: its nest `run` and the call of the
-/// shared `forward`, which computes the sizes and strides and calls `run`; `p` is the path of
-/// `__private`.
-pub fn forward(k: &KernelPlan, p: &TokenStream) -> TokenStream {
-    let e = &k.local;
-    let n_in = e.inputs.len();
-    if n_in == 0 || n_in > 2 {
+/// `Some(x)` or `None` as tokens.
+fn option(x: Option<TokenStream>) -> TokenStream {
+    match x {
+        Some(x) => quote!(::core::option::Option::Some(#x)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The body of the generated `Spec::forward` of kernel `k`, whose nest is `shape`
+/// ([`NestShape::of`]): its nest `run` and the call of the shared `forward`, which computes the
+/// sizes and strides and calls `run`; `p` is the path of `__private`.
+pub fn forward(k: &KernelPlan, shape: Option<&NestShape>, p: &TokenStream) -> TokenStream {
+    let Some(shape) = shape else {
         // never produced by the planner (steps take one or two operands): the executor runs it
         return quote!(#p::large::<T>(Self::DATA, inputs, out_shape));
-    }
-    let shape = NestShape::new(k);
-    let d = k.order.len();
-    let nest = nest_fn(&shape, d, n_in, p);
+    };
+    let (d, n_in) = (k.order.len(), k.local.inputs.len());
+    let nest = nest_fn(shape, d, n_in, p);
     let (depth, n_in) = (lit(d), lit(n_in));
     quote! {
         #nest

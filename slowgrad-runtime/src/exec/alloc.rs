@@ -17,41 +17,53 @@ fn failed<T>(shape: &[usize], n: usize) -> EinsumError {
     EinsumError::AllocationFailed { shape: shape.to_vec(), bytes: n.saturating_mul(size_of::<T>()) }
 }
 
-/// An uninitialised standard-layout array of `shape`.
+/// An empty vector with room for the element count of `shape`, and that count: for a caller
+/// that writes every element through the vector's pointer, sets its length and makes the array
+/// ([`from_vec`]).
 ///
 /// **Errors** with [`EinsumError::TooLarge`] if the element count overflows, and with
 /// [`EinsumError::AllocationFailed`] if the memory cannot be allocated.
-pub(crate) fn try_uninit<T: Float>(shape: &[usize]) -> Result<ArrayD<MaybeUninit<T>>, EinsumError> {
+pub(crate) fn try_room<A>(shape: &[usize]) -> Result<(Vec<A>, usize), EinsumError> {
     let n = checked_len(shape)?;
-    let mut v: Vec<MaybeUninit<T>> = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| failed::<T>(shape, n))?;
+    Ok((with_room(shape, n)?, n))
+}
+
+/// An empty vector with room for the `n` elements of `shape`.
+fn with_room<A>(shape: &[usize], n: usize) -> Result<Vec<A>, EinsumError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| failed::<A>(shape, n))?;
+    Ok(v)
+}
+
+/// An uninitialised standard-layout array of `shape`.
+///
+/// **Errors** as [`try_room`].
+pub(crate) fn try_uninit<T: Float>(shape: &[usize]) -> Result<ArrayD<MaybeUninit<T>>, EinsumError> {
+    let (mut v, n) = try_room::<MaybeUninit<T>>(shape)?;
     // SAFETY: the capacity is at least `n`, and `MaybeUninit` needs no initialisation.
     unsafe { v.set_len(n) };
     // SAFETY: the vector holds exactly the shape's element count, in standard layout.
     Ok(unsafe { from_vec(shape, v) })
 }
 
-/// An empty vector with room for the element count of `shape`, and that count: for a caller
-/// that writes every element through the vector's pointer, sets its length and makes the array
-/// ([`from_vec`]).
+/// A standard-layout array of zeros of `shape` ([`try_zeros_vec`]).
 ///
-/// **Errors** as [`try_uninit`].
-pub(crate) fn try_room<T: Float>(shape: &[usize]) -> Result<(Vec<T>, usize), EinsumError> {
-    let n = checked_len(shape)?;
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| failed::<T>(shape, n))?;
-    Ok((v, n))
+/// **Errors** as [`try_room`].
+pub(crate) fn try_zeros<T: Float>(shape: &[usize]) -> Result<ArrayD<T>, EinsumError> {
+    let v = try_zeros_vec::<T>(shape)?;
+    // SAFETY: the vector holds exactly the shape's element count, in standard layout.
+    Ok(unsafe { from_vec(shape, v) })
 }
 
-/// A standard-layout array of zeros of `shape`: small ones a plain allocation filled with zeros,
-/// large ones (of `f32` or `f64`) zeroed memory, which the system may hand over already zero.
+/// The zeros of an array of `shape`, as a vector: for small arrays a plain allocation filled
+/// with zeros, for large ones (of `f32` or `f64`) zeroed memory, which the system may hand over
+/// already zero.
 ///
-/// **Errors** with [`EinsumError::TooLarge`] if the element count overflows, and with
-/// [`EinsumError::AllocationFailed`] if the memory cannot be allocated.
-pub(crate) fn try_zeros<T: Float>(shape: &[usize]) -> Result<ArrayD<T>, EinsumError> {
-    let n = checked_len(shape)?;
+/// **Errors** as [`try_room`].
+pub(crate) fn try_zeros_vec<T: Float>(shape: &[usize]) -> Result<Vec<T>, EinsumError> {
     let zero_bits = TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
-    let v = if n > SMALL_ZEROS && zero_bits {
+    let n = checked_len(shape)?;
+    if n > SMALL_ZEROS && zero_bits {
         let layout = Layout::array::<T>(n).map_err(|_| failed::<T>(shape, n))?;
         // SAFETY: the layout has a nonzero size (n > 0 elements of a nonzero-sized type).
         let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
@@ -61,15 +73,11 @@ pub(crate) fn try_zeros<T: Float>(shape: &[usize]) -> Result<ArrayD<T>, EinsumEr
         // SAFETY: `ptr` was allocated by the global allocator with the layout of `n` elements
         // of `T`, and all of them are initialised: `T` is `f32` or `f64`, whose all-zero bit
         // pattern is 0.0.
-        unsafe { Vec::from_raw_parts(ptr, n, n) }
-    } else {
-        let mut v = Vec::new();
-        v.try_reserve_exact(n).map_err(|_| failed::<T>(shape, n))?;
-        v.resize(n, T::zero());
-        v
-    };
-    // SAFETY: the vector holds exactly the shape's element count, in standard layout.
-    Ok(unsafe { from_vec(shape, v) })
+        return Ok(unsafe { Vec::from_raw_parts(ptr, n, n) });
+    }
+    let mut v = with_room::<T>(shape, n)?;
+    v.resize(n, T::zero());
+    Ok(v)
 }
 
 /// The array of `shape` in standard layout over `v`.

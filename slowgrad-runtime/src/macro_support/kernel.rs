@@ -3,7 +3,7 @@
 //! executor, allocates the output, computes every operand's stride per loop from the kernel's
 //! constant data, and calls the kernel's generated nest.
 
-use super::{KernelData, MAX_LABELS_ON_STACK};
+use super::KernelData;
 use crate::{exec, Float};
 use ndarray::{ArrayD, ArrayViewD};
 use slowgrad_core::EinsumError;
@@ -82,40 +82,40 @@ pub unsafe fn forward<T: Float, const D: usize, const N: usize>(
     }
     let ptr: [*const T; N] = std::array::from_fn(|k| inputs[k].as_ptr());
     // every label is an output label on one axis of its own; where each loop of more than one
-    // step also moves the output, the loops reach every output element exactly once
-    if data.overwrite && n.iter().zip(&so).all(|(&n, &s)| n <= 1 || s != 0) {
-        let (mut v, len) = exec::alloc::try_room::<T>(&shape)?;
-        if data.merge {
-            merge_inner(&mut n, &mut so, &mut si);
-        }
-        // SAFETY: as below, on the vector's room for the output's elements; every output
-        // element is written once (the condition above), so all `len` are initialised when the
-        // length is set, and they are in standard layout.
-        unsafe {
-            run(&n, &so, &si, v.as_mut_ptr(), ptr, true);
-            v.set_len(len);
-            return Ok(exec::alloc::from_vec(&shape, v));
-        }
-    }
-    let mut out = exec::alloc::try_zeros::<T>(&shape)?;
-    let po = out.as_mut_ptr();
-    if let Some(row) = data.pack {
-        if si.iter().any(|s| !matches!(s[row], 0 | 1)) {
-            // SAFETY: as for `run` below; the copies hold the same elements.
-            unsafe { super::micro::run_packed::<T, D, N>(&n, &so, si, po, ptr, row, run) };
-            return Ok(out);
-        }
-    }
-    if data.merge {
-        merge_inner(&mut n, &mut so, &mut si);
-    }
+    // step also moves the output, the loops reach every output element exactly once, and the
+    // output is written into the vector's room, not zeroed first
+    let store = data.overwrite && n.iter().zip(&so).all(|(&n, &s)| n <= 1 || s != 0);
+    let (mut buf, len) = if store {
+        exec::alloc::try_room::<T>(&shape)?
+    } else {
+        let v = exec::alloc::try_zeros_vec::<T>(&shape)?;
+        let len = v.len();
+        (v, len)
+    };
+    let po = buf.as_mut_ptr();
     // SAFETY: every label size was checked against every operand's shape (`sizes`), and a
     // stride is nonzero only along an axis whose length is its label's size, so every offset
     // Σ index·stride with index below the sizes addresses an element of its operand or of the
-    // output, just allocated in standard layout (the strides above), which aliases no input;
-    // `run` keeps to those offsets as the caller guarantees.
-    unsafe { run(&n, &so, &si, po, ptr, false) };
-    Ok(out)
+    // output, allocated for `shape` in standard layout (the strides above), which aliases no
+    // input; `run` keeps to those offsets as the caller guarantees. With `store` every output
+    // element is written once (the condition above), so all `len` are initialised when the
+    // length is set; otherwise they were zeros.
+    unsafe {
+        match data.pack {
+            // the copies hold the same elements
+            Some(row) if si.iter().any(|s| !matches!(s[row], 0 | 1)) => {
+                super::micro::run_packed::<T, D, N>(&n, &so, si, po, ptr, row, run, store)
+            }
+            _ => {
+                if data.merge {
+                    merge_inner(&mut n, &mut so, &mut si);
+                }
+                run(&n, &so, &si, po, ptr, store)
+            }
+        }
+        buf.set_len(len);
+        Ok(exec::alloc::from_vec(&shape, buf))
+    }
 }
 
 /// Adds to `s[level]` the stride of each axis of a term (labels `term`, shape `dim`, strides
@@ -225,6 +225,9 @@ pub fn large<T: Float>(
     let step = exec::StepKey::Static { address: data as *const KernelData as usize, build: &|| data.labels.to_ext() };
     exec::execute_as(step, Some(data.kind), inputs, out_shape)
 }
+
+/// Output ranks up to which a generated kernel keeps its output's shape on the stack.
+const MAX_LABELS_ON_STACK: usize = 8;
 
 /// The shape of a generated kernel's output: `out_shape`, or the output labels' sizes.
 #[inline(always)]

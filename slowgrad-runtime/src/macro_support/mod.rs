@@ -125,9 +125,6 @@ impl Labels {
     }
 }
 
-/// Output ranks up to which a generated kernel builds its output's shape on the stack.
-const MAX_LABELS_ON_STACK: usize = 8;
-
 /// One generated kernel's constant data.
 #[derive(Debug)]
 pub struct KernelData {

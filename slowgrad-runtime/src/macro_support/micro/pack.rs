@@ -87,9 +87,10 @@ pub unsafe fn pack<T: Float, const D: usize>(
 /// or 1. The copies live on this function's stack.
 ///
 /// # Safety
-/// As `run` for these sizes, strides and pointers; every offset `Σ index·si[k][l]` addresses an
+/// As `run` for these sizes, strides, pointers and `store`; every offset `Σ index·si[k][l]` addresses an
 /// element of input `k`.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)] // `run`'s own six, the row and `run`
 pub unsafe fn run_packed<T: Float, const D: usize, const N: usize>(
     n: &[usize; D],
     so: &[isize; D],
@@ -98,6 +99,7 @@ pub unsafe fn run_packed<T: Float, const D: usize, const N: usize>(
     mut ptr: [*const T; N],
     row: usize,
     run: crate::__private::Nest<T, D, N>,
+    store: bool,
 ) {
     let mut bufs: [PackBuf<T>; N] = std::array::from_fn(|_| pack_buf());
     for ((p, s), buf) in ptr.iter_mut().zip(si.iter_mut()).zip(bufs.iter_mut()) {
@@ -106,5 +108,5 @@ pub unsafe fn run_packed<T: Float, const D: usize, const N: usize>(
     }
     // SAFETY: each copy holds its input's elements at the offsets its new strides give; the
     // rest as the caller guarantees.
-    unsafe { run(n, so, &si, po, ptr, false) }
+    unsafe { run(n, so, &si, po, ptr, store) }
 }
